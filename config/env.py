@@ -1,0 +1,105 @@
+"""Typed readers for environment variables.
+
+Every helper raises ImproperlyConfigured on a value it cannot understand: a typo in a
+systemd EnvironmentFile must stop the server at start, not silently fall back to a default.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_time(name: str, default: str) -> tuple[int, int]:
+    """An "HH:MM" local wall-clock time."""
+    raw = env_str(name, default)
+    try:
+        hours, minutes = (int(part) for part in raw.split(":"))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like 18:00, not {raw!r}") from None
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ImproperlyConfigured(f"{name} must be a time of day between 00:00 and 23:59")
+    return hours, minutes
+
+
+def database_from_url(url: str, *, base_dir: Path) -> dict:
+    """Django DATABASES entry from `postgres://user:pass@host:port/name` or `sqlite:///path`.
+
+    Engines are django-prometheus' wrappers so query counts and latencies reach /metrics.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # sqlite:///var/db.sqlite3 is relative to the project; sqlite:////abs/path is absolute.
+        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        if not path:
+            raise ImproperlyConfigured("DATABASE_URL sqlite:/// needs a file path")
+        name = Path(path) if Path(path).is_absolute() else base_dir / path
+        return {
+            "ENGINE": "django_prometheus.db.backends.sqlite3",
+            "NAME": name,
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock at BEGIN: SQLite has no row locks, so this is
+                # what serialises two concurrent borrows of the same tool on the embedded setup.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    if parts.scheme in {"postgres", "postgresql"}:
+        if not parts.path.strip("/"):
+            raise ImproperlyConfigured("DATABASE_URL must name the database: postgres://…/name")
+        options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        return {
+            "ENGINE": "django_prometheus.db.backends.postgresql",
+            "NAME": unquote(parts.path.strip("/")),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must start with postgres:// or sqlite:///, not {url.split(':')[0]!r}"
+    )
