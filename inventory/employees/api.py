@@ -1,0 +1,32 @@
+import django_filters
+from django.db.models import Prefetch
+from rest_framework import viewsets
+
+from inventory.employees.models import Employee
+from inventory.employees.serializers import EmployeeSerializer
+from inventory.items.models import Tag
+
+
+class EmployeeFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search", label="Code, name, reading (kana) or badge UID"
+    )
+
+    class Meta:
+        model = Employee
+        fields = ["status", "department"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+
+class EmployeeViewSet(viewsets.ModelViewSet):
+    """Employees, looked up by their code: `/api/v1/employees/E0001/`."""
+
+    queryset = Employee.objects.prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.active(), to_attr="active_tags")
+    )
+    serializer_class = EmployeeSerializer
+    filterset_class = EmployeeFilter
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"

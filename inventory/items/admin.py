@@ -1,0 +1,120 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inventory.items.models import Item, Tag
+from inventory.items.uids import normalize_uid
+
+
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["uid", "active", "note"]
+
+    def clean_uid(self):
+        return normalize_uid(self.cleaned_data["uid"])
+
+    def save(self, commit=True):
+        tag = super().save(commit=False)
+        if "active" in self.changed_data:
+            tag.deactivated_at = None if tag.active else timezone.now()
+        if commit:
+            tag.save()
+        return tag
+
+
+class TagInline(admin.TabularInline):
+    model = Tag
+    form = TagForm
+    fields = ["uid", "active", "note", "created_at", "deactivated_at"]
+    readonly_fields = ["created_at", "deactivated_at"]
+    extra = 0
+    verbose_name = _("NFC tag")
+    verbose_name_plural = _("NFC tags (deactivate a lost one; do not delete it)")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OnLoanFilter(admin.SimpleListFilter):
+    title = _("on loan")
+    parameter_name = "on_loan"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("On loan")), ("no", _("In the crib"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(holder_code__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(holder_code__isnull=True)
+        return queryset
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "category",
+        "location",
+        "status",
+        "calibration_due",
+        "on_loan_to",
+        "on_loan_since",
+        "on_loan_due",
+    ]
+    list_filter = ["status", OnLoanFilter, "category", "location"]
+    search_fields = ["code", "name", "category", "location", "tags__uid"]
+    inlines = [TagInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "status"]}),
+        (_("Where"), {"fields": ["category", "location"]}),
+        (_("Rules"), {"fields": ["calibration_due", "loan_period"]}),
+        (None, {"fields": ["notes"]}),
+    ]
+
+    def get_queryset(self, request):
+        from inventory.loans.models import Loan
+
+        open_loan = Loan.objects.open().filter(item=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                holder_code=Subquery(open_loan.values("employee__code")[:1]),
+                holder_name=Subquery(open_loan.values("employee__name")[:1]),
+                holder_since=Subquery(open_loan.values("borrowed_at")[:1]),
+                holder_due=Subquery(open_loan.values("due_at")[:1]),
+            )
+        )
+
+    @admin.display(description=_("on loan to"), ordering="holder_name")
+    def on_loan_to(self, item):
+        return f"{item.holder_name} ({item.holder_code})" if item.holder_code else "—"
+
+    @admin.display(description=_("since"), ordering="holder_since")
+    def on_loan_since(self, item):
+        return timezone.localtime(item.holder_since) if item.holder_since else "—"
+
+    @admin.display(description=_("due"), ordering="holder_due")
+    def on_loan_due(self, item):
+        return timezone.localtime(item.holder_due) if item.holder_due else "—"
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    form = TagForm
+    list_display = ["uid", "employee", "item", "active", "created_at", "deactivated_at"]
+    list_filter = ["active"]
+    search_fields = ["uid", "employee__code", "employee__name", "item__code", "item__name"]
+    list_select_related = ["employee", "item"]
+    autocomplete_fields = ["employee", "item"]
+
+    def get_fields(self, request, obj=None):
+        return ["uid", "employee", "item", "active", "note"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

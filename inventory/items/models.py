@@ -1,0 +1,148 @@
+import datetime
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from inventory.employees.models import Employee
+from inventory.items.uids import is_uid, normalize_uid
+
+
+class ItemQuerySet(models.QuerySet):
+    def search(self, term: str):
+        """Code, name, category, location or any of the tool's tag UIDs."""
+        term = term.strip()
+        if not term:
+            return self
+        match = (
+            Q(code__icontains=term)
+            | Q(name__icontains=term)
+            | Q(category__icontains=term)
+            | Q(location__icontains=term)
+        )
+        if is_uid(term):
+            match |= Exists(Tag.objects.filter(item=OuterRef("pk"), uid=normalize_uid(term)))
+        return self.filter(match)
+
+
+class Item(models.Model):
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        MAINTENANCE = "maintenance", _("Maintenance")
+        RETIRED = "retired", _("Retired")
+
+    code = models.CharField(_("tool code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    location = models.CharField(_("storage location"), max_length=100, blank=True)
+    # Whether it is on loan is derived from an open Loan, never stored here as well.
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.AVAILABLE
+    )
+    calibration_due = models.DateField(
+        _("calibration due"),
+        null=True,
+        blank=True,
+        help_text=_("After this date the tool cannot be borrowed until it is recalibrated."),
+    )
+    loan_period = models.DurationField(
+        _("loan period"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Overrides the end-of-day due time, e.g. “4:00:00” for four hours or "
+            "“7 00:00:00” for seven days."
+        ),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ItemQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tool")
+        verbose_name_plural = _("tools")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["available", "maintenance", "retired"]),
+                name="item_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(loan_period__isnull=True) | Q(loan_period__gt=datetime.timedelta(0)),
+                name="item_loan_period_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def calibration_overdue(self, today: datetime.date) -> bool:
+        return self.calibration_due is not None and self.calibration_due < today
+
+
+class TagQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class Tag(models.Model):
+    """An NFC UID bound to exactly one employee (a badge) or one tool.
+
+    One table for both kinds so the database itself can refuse a UID that is already a badge
+    being enrolled as a tool tag (or the reverse). Deactivated tags stay as a record of who
+    carried which card; their UID may be issued again.
+    """
+
+    uid = models.CharField(_("UID"), max_length=20, help_text=_("Upper-case hex, no separators."))
+    employee = models.ForeignKey(
+        Employee,
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tags",
+    )
+    item = models.ForeignKey(
+        Item,
+        verbose_name=_("tool"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tags",
+    )
+    active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("enrolled"), auto_now_add=True)
+    deactivated_at = models.DateTimeField(_("deactivated"), null=True, blank=True)
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("NFC tag")
+        verbose_name_plural = _("NFC tags")
+        ordering = ["-active", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uid"],
+                condition=Q(active=True),
+                name="tag_uid_unique_while_active",
+                violation_error_message=_(
+                    "This UID is already enrolled as another badge or tool. Deactivate that tag "
+                    "first, or check that the right card was tapped."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(employee__isnull=True) ^ Q(item__isnull=True),
+                name="tag_belongs_to_employee_or_item",
+                violation_error_message=_("A tag belongs to exactly one employee or one tool."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.uid
+
+    def clean(self):
+        if self.uid:
+            self.uid = normalize_uid(self.uid)

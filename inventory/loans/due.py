@@ -1,0 +1,23 @@
+"""When a loan is due: factories think in shifts, not in days."""
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from inventory.items.models import Item
+
+
+def due_at_for(item: Item, borrowed_at: datetime.datetime) -> datetime.datetime:
+    """The tool's own loan period if it has one, else the end of the working day
+    (LOAN_DUE_TIME, local): today, or tomorrow when borrowed at or after that time."""
+    if item.loan_period:
+        return borrowed_at + item.loan_period
+    hour, minute = settings.LOAN_DUE_TIME
+    local = timezone.localtime(borrowed_at)
+    day = local.date()
+    if local.time() >= datetime.time(hour, minute):
+        day += datetime.timedelta(days=1)
+    tz = timezone.get_current_timezone()
+    # Built from the date (not by adding 24 h) so a DST change keeps it at the wall-clock time.
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=tz)

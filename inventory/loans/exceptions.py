@@ -1,0 +1,65 @@
+"""Domain errors raised by the use cases, each with a stable code for machines and a
+translated message for people (rendered in the language active when it is read)."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    code = "DOMAIN_ERROR"
+    status = 409
+    template = _("The request could not be completed.")
+
+    def __init__(self, template=None, **params):
+        if template is not None:
+            self.template = template
+        self.params = params
+        super().__init__(self.code)
+
+    @property
+    def message(self) -> str:
+        return str(self.template) % self.params if self.params else str(self.template)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class ItemOnLoan(DomainError):
+    code = "ITEM_ON_LOAN"
+    template = _(
+        "%(item)s is already on loan to %(holder)s since %(since)s. "
+        "Ask them to return it first, or tap their tool at a kiosk while your badge is active "
+        "to take it over."
+    )
+
+
+class ItemNotLoanable(DomainError):
+    code = "ITEM_NOT_LOANABLE"
+    template = _("%(item)s cannot be borrowed: %(reason)s")
+
+
+class EmployeeNotActive(DomainError):
+    code = "EMPLOYEE_NOT_ACTIVE"
+    template = _("%(employee)s is %(status)s and cannot borrow tools. Please ask a manager.")
+
+
+class LoanNotOpen(DomainError):
+    code = "LOAN_NOT_OPEN"
+    template = _("This loan was already %(state)s; nothing was changed.")
+
+
+class UnknownTag(DomainError):
+    code = "UNKNOWN_TAG"
+    status = 404
+    template = _("Tag %(uid)s is not registered. Ask a manager to enrol it to a badge or a tool.")
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    status = 404
+    template = _("%(what)s “%(ref)s” was not found.")
+
+
+class InvalidRequest(DomainError):
+    code = "INVALID"
+    status = 400
+    template = _("%(reason)s")

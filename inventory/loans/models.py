@@ -1,0 +1,162 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inventory.employees.models import Employee
+from inventory.items.models import Item
+
+OPEN = Q(returned_at__isnull=True, cancelled_at__isnull=True)
+
+
+class Door(models.TextChoices):
+    """Where a change came from."""
+
+    KIOSK = "kiosk", _("Kiosk")
+    API = "api", _("API")
+    ADMIN = "admin", _("Admin")
+    IMPORT = "import", _("Import")
+
+
+class LoanQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(OPEN)
+
+    def overdue(self, now=None):
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+    def returned(self):
+        return self.filter(returned_at__isnull=False)
+
+    def cancelled(self):
+        return self.filter(cancelled_at__isnull=False)
+
+    def with_related(self):
+        return self.select_related("item", "employee")
+
+
+class Loan(models.Model):
+    class Condition(models.TextChoices):
+        OK = "ok", _("OK")
+        DAMAGED = "damaged", _("Damaged")
+
+    item = models.ForeignKey(
+        Item, verbose_name=_("tool"), on_delete=models.PROTECT, related_name="loans"
+    )
+    employee = models.ForeignKey(
+        Employee, verbose_name=_("employee"), on_delete=models.PROTECT, related_name="loans"
+    )
+    borrowed_at = models.DateTimeField(_("borrowed at"), default=timezone.now, db_index=True)
+    due_at = models.DateTimeField(_("due at"))
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    door = models.CharField(_("through"), max_length=16, choices=Door.choices)
+    # Who did it when it was not the employee at a kiosk (a manager in the admin, an API user).
+    borrowed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lent by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("returned or cancelled by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    return_condition = models.CharField(
+        _("return condition"), max_length=16, choices=Condition.choices, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    objects = LoanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        ordering = ["-borrowed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=OPEN,
+                name="one_open_loan_per_item",
+                violation_error_message=_("This tool is already on loan."),
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_at__isnull=True) | Q(cancelled_at__isnull=True),
+                name="loan_not_both_returned_and_cancelled",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_at__isnull=True) | Q(returned_at__gte=F("borrowed_at")),
+                name="loan_returned_after_borrowed",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__gte=F("borrowed_at")), name="loan_due_after_borrowed"
+            ),
+        ]
+        indexes = [models.Index(fields=["due_at"], condition=OPEN, name="open_loan_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.item.code} → {self.employee.code}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.returned_at is None and self.cancelled_at is None
+
+    def is_overdue(self, now=None) -> bool:
+        return self.is_open and self.due_at < (now or timezone.now())
+
+
+class LoanEvent(models.Model):
+    """One immutable line of history.
+
+    Names and codes are copied as they were at the time, so renaming a person or a tool later
+    never rewrites what the history says happened.
+    """
+
+    class Kind(models.TextChoices):
+        BORROW = "borrow", _("Borrowed")
+        RETURN = "return", _("Returned")
+        CANCEL = "cancel", _("Cancelled")
+        HANDOVER = "handover", _("Handed over")
+        CORRECTION = "correction", _("Corrected")
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(_("what"), max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(_("when"), db_index=True)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    door = models.CharField(_("through"), max_length=16, choices=Door.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    employee_code = models.CharField(_("employee code"), max_length=32)
+    employee_name = models.CharField(_("employee name"), max_length=100)
+    item_code = models.CharField(_("tool code"), max_length=32)
+    item_name = models.CharField(_("tool name"), max_length=200)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.item_code} {self.employee_code}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("History entries are immutable; record a correction instead.")
+        super().save(*args, **kwargs)

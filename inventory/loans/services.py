@@ -1,0 +1,261 @@
+"""The use cases that change loans. Nothing else writes Loan or LoanEvent rows.
+
+Every function runs in one transaction and locks the tool's row first: the item row is the
+mutex for everything that happens to that tool, so two kiosks, the API and the admin acting on
+the same tool at once are serialised (the partial unique index on open loans is the backstop).
+Locks are always taken in the order item → loan → employee, so two use cases never deadlock.
+"""
+
+import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+
+from inventory.employees.models import Employee
+from inventory.items.models import Item, Tag
+from inventory.items.uids import is_uid, normalize_uid
+from inventory.loans.due import due_at_for
+from inventory.loans.exceptions import (
+    EmployeeNotActive,
+    InvalidRequest,
+    ItemNotLoanable,
+    ItemOnLoan,
+    LoanNotOpen,
+    NotFound,
+    UnknownTag,
+)
+from inventory.loans.models import Door, Loan, LoanEvent
+
+User = AbstractBaseUser | None
+
+
+def borrow(
+    *,
+    item: Item,
+    employee: Employee,
+    door: Door,
+    by: User = None,
+    at: datetime.datetime | None = None,
+    due_at: datetime.datetime | None = None,
+    note: str = "",
+) -> Loan:
+    at = at or timezone.now()
+    with transaction.atomic():
+        item = _lock_item(item.pk)
+        employee = _lock_employee(employee.pk)
+        _ensure_loanable(item, at)
+        _ensure_active(employee)
+        holder = Loan.objects.open().filter(item=item).select_related("employee").first()
+        if holder is not None:
+            raise ItemOnLoan(item=item, holder=holder.employee, since=_local(holder.borrowed_at))
+        loan = _lend(
+            item=item, employee=employee, door=door, by=by, at=at, due_at=due_at, note=note
+        )
+        _record(loan, LoanEvent.Kind.BORROW, at=at, door=door, by=by)
+    return loan
+
+
+def return_loan(
+    *,
+    loan: Loan,
+    door: Door,
+    by: User = None,
+    at: datetime.datetime | None = None,
+    condition: Loan.Condition = Loan.Condition.OK,
+    note: str = "",
+) -> Loan:
+    """Always accepted for an open loan, whatever state the tool is in: a tool in the hand of
+    someone at the crib must be taken back."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        item = _lock_item(loan.item_id)
+        loan = _lock_open_loan(loan.pk)
+        loan.item = item
+        _close(loan, by=by, returned_at=at, condition=condition)
+        details = {"condition": condition, **({"note": note} if note else {})}
+        _record(loan, LoanEvent.Kind.RETURN, at=loan.returned_at, door=door, by=by, details=details)
+    return loan
+
+
+def cancel_loan(*, loan: Loan, door: Door, by: User = None, reason: str = "", at=None) -> Loan:
+    """Undo a loan that should never have happened (a mis-tap): it ends without a return."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        item = _lock_item(loan.item_id)
+        loan = _lock_open_loan(loan.pk)
+        loan.item = item
+        loan.cancelled_at = at
+        loan.closed_by = by
+        loan.save(update_fields=["cancelled_at", "closed_by"])
+        _record(
+            loan, LoanEvent.Kind.CANCEL, at=at, door=door, by=by, details={"reason": str(reason)}
+        )
+    return loan
+
+
+def handover(
+    *,
+    item: Item,
+    employee: Employee,
+    door: Door,
+    by: User = None,
+    at: datetime.datetime | None = None,
+    note: str = "",
+) -> tuple[Loan, Loan]:
+    """Return the tool from whoever holds it and lend it to `employee`, in one transaction:
+    either both happen or neither does. Returns (the closed loan, the new loan)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        item = _lock_item(item.pk)
+        previous = Loan.objects.open().filter(item=item).first()
+        if previous is None:
+            raise LoanNotOpen(state=_("returned"))
+        previous = _lock_open_loan(previous.pk)
+        employee = _lock_employee(employee.pk)
+        if previous.employee_id == employee.pk:
+            raise InvalidRequest(reason=_("The tool is already on loan to this person."))
+        _ensure_loanable(item, at)
+        _ensure_active(employee)
+        previous.item = item
+        _close(previous, by=by, returned_at=at, condition=Loan.Condition.OK)
+        loan = _lend(item=item, employee=employee, door=door, by=by, at=at, due_at=None, note=note)
+        _record(
+            previous,
+            LoanEvent.Kind.RETURN,
+            at=previous.returned_at,
+            door=door,
+            by=by,
+            details={"handover_to": employee.code},
+        )
+        _record(
+            loan,
+            LoanEvent.Kind.HANDOVER,
+            at=at,
+            door=door,
+            by=by,
+            details={"from": previous.employee.code, "from_name": previous.employee.name},
+        )
+    return previous, loan
+
+
+# Lookups used by every door that names a tool or a person by code or by tag UID.
+
+
+def find_item(ref: str) -> Item:
+    ref = str(ref).strip()
+    item = Item.objects.filter(code=ref).first()
+    if item is None and is_uid(ref):
+        tag = Tag.objects.active().filter(uid=normalize_uid(ref)).select_related("item").first()
+        if tag is None:
+            raise UnknownTag(uid=normalize_uid(ref))
+        if tag.item is None:
+            raise InvalidRequest(
+                reason=_("Tag %(uid)s is an employee badge, not a tool.") % {"uid": tag.uid}
+            )
+        item = tag.item
+    if item is None:
+        raise NotFound(what=_("Tool"), ref=ref)
+    return item
+
+
+def find_employee(ref: str) -> Employee:
+    ref = str(ref).strip()
+    employee = Employee.objects.filter(code=ref).first()
+    if employee is None and is_uid(ref):
+        tag = Tag.objects.active().filter(uid=normalize_uid(ref)).select_related("employee").first()
+        if tag is None:
+            raise UnknownTag(uid=normalize_uid(ref))
+        if tag.employee is None:
+            raise InvalidRequest(
+                reason=_("Tag %(uid)s is a tool tag, not a badge.") % {"uid": tag.uid}
+            )
+        employee = tag.employee
+    if employee is None:
+        raise NotFound(what=_("Employee"), ref=ref)
+    return employee
+
+
+# Steps shared by the use cases above.
+
+
+def _lock_item(pk: int) -> Item:
+    return Item.objects.select_for_update().get(pk=pk)
+
+
+def _lock_employee(pk: int) -> Employee:
+    return Employee.objects.select_for_update().get(pk=pk)
+
+
+def _lock_open_loan(pk: int) -> Loan:
+    loan = Loan.objects.select_for_update(of=("self",)).select_related("employee").get(pk=pk)
+    if loan.returned_at is not None:
+        raise LoanNotOpen(state=_("returned"))
+    if loan.cancelled_at is not None:
+        raise LoanNotOpen(state=_("cancelled"))
+    return loan
+
+
+def _ensure_loanable(item: Item, at: datetime.datetime) -> None:
+    if item.status == Item.Status.MAINTENANCE:
+        raise ItemNotLoanable(item=item, reason=_("it is in maintenance."))
+    if item.status == Item.Status.RETIRED:
+        raise ItemNotLoanable(item=item, reason=_("it is retired."))
+    if item.calibration_overdue(timezone.localdate(at)):
+        raise ItemNotLoanable(
+            item=item,
+            reason=_("its calibration was due on %(date)s.")
+            % {"date": formats.date_format(item.calibration_due, "SHORT_DATE_FORMAT")},
+        )
+
+
+def _ensure_active(employee: Employee) -> None:
+    if not employee.is_active:
+        raise EmployeeNotActive(employee=employee, status=employee.get_status_display())
+
+
+def _lend(*, item, employee, door, by, at, due_at, note) -> Loan:
+    if due_at is not None and due_at <= at:
+        raise InvalidRequest(reason=_("The due time must be later than the time of borrowing."))
+    return Loan.objects.create(
+        item=item,
+        employee=employee,
+        borrowed_at=at,
+        due_at=due_at or due_at_for(item, at),
+        door=door,
+        borrowed_by=by,
+        note=note,
+    )
+
+
+def _close(loan: Loan, *, by: User, returned_at: datetime.datetime, condition) -> None:
+    # A return replayed from an offline kiosk may carry a time before the borrow it closes
+    # (clocks of two kiosks); the database refuses that, so the return happens at the borrow.
+    loan.returned_at = max(returned_at, loan.borrowed_at)
+    loan.closed_by = by
+    loan.return_condition = condition
+    loan.save(update_fields=["returned_at", "closed_by", "return_condition"])
+    if condition == Loan.Condition.DAMAGED and loan.item.status == Item.Status.AVAILABLE:
+        loan.item.status = Item.Status.MAINTENANCE
+        loan.item.save(update_fields=["status", "updated_at"])
+
+
+def _record(loan: Loan, kind, *, at, door, by: User, details: dict | None = None) -> LoanEvent:
+    return LoanEvent.objects.create(
+        loan=loan,
+        kind=kind,
+        at=at,
+        door=door,
+        user=by,
+        username=by.get_username() if by else "",
+        employee_code=loan.employee.code,
+        employee_name=loan.employee.name,
+        item_code=loan.item.code,
+        item_name=loan.item.name,
+        details=details or {},
+    )
+
+
+def _local(moment: datetime.datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")

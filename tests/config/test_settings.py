@@ -1,0 +1,73 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import database_from_url, env_bool, env_int, env_time
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_settings(**env):
+    """Import config.settings in a fresh interpreter with exactly this environment."""
+    clean = {"PATH": os.environ["PATH"], "VAR_DIR": os.environ["VAR_DIR"], **env}
+    return subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "secret", ["", "django-insecure-abc", "insecure-development-key-only-for-DEBUG=1"]
+)
+def test_production_refuses_to_start_without_a_real_secret_key(secret):
+    result = load_settings(SECRET_KEY=secret)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "secrets.token_urlsafe" in result.stderr
+
+
+def test_debug_may_run_without_a_secret_key():
+    assert load_settings(DEBUG="1").returncode == 0
+
+
+def test_a_typo_in_a_boolean_stops_the_start():
+    result = load_settings(DEBUG="yes please")
+    assert result.returncode != 0
+    assert "DEBUG must be 1/0" in result.stderr
+
+
+def test_env_helpers_raise_on_garbage(monkeypatch):
+    monkeypatch.setenv("X_BOOL", "maybe")
+    monkeypatch.setenv("X_INT", "ten")
+    monkeypatch.setenv("X_TIME", "25:00")
+    for read in (
+        lambda: env_bool("X_BOOL"),
+        lambda: env_int("X_INT", 1),
+        lambda: env_time("X_TIME", "18:00"),
+    ):
+        with pytest.raises(ImproperlyConfigured):
+            read()
+
+
+def test_database_urls_for_both_vendors():
+    pg = database_from_url("postgres://u:p%40ss@db.local:5433/crib?sslmode=require", base_dir=ROOT)
+    assert (pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
+        "crib",
+        "u",
+        "p@ss",
+        "db.local",
+        "5433",
+    )
+    assert pg["OPTIONS"] == {"sslmode": "require"}
+    lite = database_from_url("sqlite:///var/x.sqlite3", base_dir=ROOT)
+    assert lite["NAME"] == ROOT / "var/x.sqlite3"
+    assert database_from_url("sqlite:////tmp/x.db", base_dir=ROOT)["NAME"] == Path("/tmp/x.db")
+    with pytest.raises(ImproperlyConfigured):
+        database_from_url("mysql://x/y", base_dir=ROOT)

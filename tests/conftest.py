@@ -1,0 +1,72 @@
+import os
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+# CI sets TEST_STRICT=1: a test skipped because PostgreSQL, Redis, pcscd or chromium is missing
+# would make a green run that proved nothing, so there every skip is a failure.
+STRICT = os.environ.get("TEST_STRICT") == "1"
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Real hashing costs ~0.3 s per user; tests create many users and prove nothing about it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if STRICT and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"TEST_STRICT=1 turns this skip into a failure: {reason}"
+
+
+@pytest.fixture
+def manager(db):
+    user = User.objects.create_user("manager", password="manager-pass-123")
+    user.groups.add(Group.objects.get(name="Managers"))
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    user = User.objects.create_user("viewer", password="viewer-pass-123")
+    user.groups.add(Group.objects.get(name="Viewers"))
+    return user
+
+
+@pytest.fixture
+def english():
+    """Messages are Japanese by default; tests that read their words ask for English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def postgres(transactional_db):
+    """Row locks and many real connections at once: only PostgreSQL proves those."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` authenticates with a real JWT access token."""
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    class Client(APIClient):
+        def as_user(self, user):
+            token = RefreshToken.for_user(user).access_token
+            self.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+            return self
+
+    return Client()

@@ -1,0 +1,14 @@
+"""Loaded with `-p tests.environment` before Django reads its settings (a conftest is too late).
+
+Tests run the production settings module with production defaults, except for what a test
+process cannot have: a real secret, HTTPS in front of it, and a huey consumer.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-never-used-in-production-0123456789")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SECURE_COOKIES", "0")
+os.environ.setdefault("HUEY_IMMEDIATE", "1")
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="toolcrib-tests-"))

@@ -1,0 +1,145 @@
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from inventory.employees.models import Employee
+from inventory.items.models import Item
+from inventory.loans import services
+from inventory.loans.exceptions import (
+    EmployeeNotActive,
+    InvalidRequest,
+    ItemNotLoanable,
+    ItemOnLoan,
+)
+from inventory.loans.models import Door, Loan, LoanEvent
+from tests.factories import EmployeeFactory, ItemFactory
+
+pytestmark = pytest.mark.django_db
+TOKYO = ZoneInfo("Asia/Tokyo")
+MORNING = datetime.datetime(2026, 11, 24, 9, 30, tzinfo=TOKYO)
+
+
+def test_borrowing_opens_a_loan_and_records_who_what_and_when():
+    item = ItemFactory(code="TO0001", name="トルクレンチ")
+    employee = EmployeeFactory(code="E0001", name="山田 太郎")
+
+    loan = services.borrow(item=item, employee=employee, door=Door.KIOSK, at=MORNING)
+
+    assert loan.is_open
+    assert (loan.item, loan.employee, loan.borrowed_at, loan.door) == (
+        item,
+        employee,
+        MORNING,
+        "kiosk",
+    )
+    event = LoanEvent.objects.get(loan=loan)
+    assert (event.kind, event.at, event.door) == ("borrow", MORNING, "kiosk")
+    assert (event.item_code, event.item_name) == ("TO0001", "トルクレンチ")
+    assert (event.employee_code, event.employee_name) == ("E0001", "山田 太郎")
+
+
+def test_history_keeps_the_names_of_the_time_after_a_rename():
+    employee = EmployeeFactory(name="旧姓 花子")
+    services.borrow(item=ItemFactory(), employee=employee, door=Door.API, at=MORNING)
+    Employee.objects.filter(pk=employee.pk).update(name="新姓 花子")
+
+    assert LoanEvent.objects.get().employee_name == "旧姓 花子"
+
+
+def test_records_the_user_when_a_manager_lends(manager):
+    loan = services.borrow(
+        item=ItemFactory(), employee=EmployeeFactory(), door=Door.ADMIN, by=manager
+    )
+    assert loan.borrowed_by == manager
+    assert LoanEvent.objects.get().username == "manager"
+
+
+def test_refuses_a_tool_already_on_loan_and_names_the_holder(english):
+    item = ItemFactory()
+    services.borrow(item=item, employee=EmployeeFactory(name="Holder Person"), door=Door.API)
+
+    with pytest.raises(ItemOnLoan) as caught:
+        services.borrow(item=item, employee=EmployeeFactory(), door=Door.API)
+
+    assert caught.value.code == "ITEM_ON_LOAN"
+    assert "Holder Person" in caught.value.message
+    assert Loan.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(Item.Status.MAINTENANCE, "maintenance"), (Item.Status.RETIRED, "retired")],
+)
+def test_refuses_a_tool_that_is_not_loanable_and_says_why(english, status, words):
+    item = ItemFactory(status=status)
+    with pytest.raises(ItemNotLoanable) as caught:
+        services.borrow(item=item, employee=EmployeeFactory(), door=Door.API)
+    assert caught.value.code == "ITEM_NOT_LOANABLE"
+    assert words in caught.value.message
+    assert not Loan.objects.exists()
+
+
+def test_refuses_a_tool_past_its_calibration_date(english):
+    item = ItemFactory(calibration_due=datetime.date(2026, 11, 23))
+    with pytest.raises(ItemNotLoanable) as caught:
+        services.borrow(item=item, employee=EmployeeFactory(), door=Door.API, at=MORNING)
+    assert "calibration" in caught.value.message
+
+
+def test_lends_a_tool_on_its_calibration_day():
+    item = ItemFactory(calibration_due=datetime.date(2026, 11, 24))
+    assert services.borrow(item=item, employee=EmployeeFactory(), door=Door.API, at=MORNING)
+
+
+@pytest.mark.parametrize("status", [Employee.Status.INACTIVE, Employee.Status.SUSPENDED])
+def test_refuses_an_employee_who_is_not_active(english, status):
+    employee = EmployeeFactory(status=status)
+    with pytest.raises(EmployeeNotActive) as caught:
+        services.borrow(item=ItemFactory(), employee=employee, door=Door.API)
+    assert caught.value.code == "EMPLOYEE_NOT_ACTIVE"
+    assert employee.get_status_display() in caught.value.message
+
+
+def test_an_explicit_due_time_wins():
+    due = MORNING + datetime.timedelta(days=3)
+    loan = services.borrow(
+        item=ItemFactory(), employee=EmployeeFactory(), door=Door.API, at=MORNING, due_at=due
+    )
+    assert loan.due_at == due
+
+
+def test_refuses_a_due_time_before_the_borrow():
+    with pytest.raises(InvalidRequest):
+        services.borrow(
+            item=ItemFactory(),
+            employee=EmployeeFactory(),
+            door=Door.API,
+            at=MORNING,
+            due_at=MORNING - datetime.timedelta(minutes=1),
+        )
+    assert not Loan.objects.exists()
+
+
+def test_the_database_itself_refuses_a_second_open_loan_for_a_tool():
+    item = ItemFactory()
+    services.borrow(item=item, employee=EmployeeFactory(), door=Door.API, at=MORNING)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Loan.objects.create(
+            item=item,
+            employee=EmployeeFactory(),
+            borrowed_at=MORNING,
+            due_at=MORNING + datetime.timedelta(hours=1),
+            door=Door.API,
+        )
+
+
+def test_the_database_refuses_a_loan_both_returned_and_cancelled_or_returned_too_early():
+    item, employee = ItemFactory(), EmployeeFactory()
+    base = {"item": item, "employee": employee, "borrowed_at": MORNING, "door": Door.API}
+    due = MORNING + datetime.timedelta(hours=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Loan.objects.create(**base, due_at=due, returned_at=due, cancelled_at=due)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Loan.objects.create(**base, due_at=due, returned_at=MORNING - datetime.timedelta(1))

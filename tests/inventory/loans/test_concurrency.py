@@ -1,0 +1,78 @@
+"""Many clients at once on PostgreSQL: each thread has its own connection, all start together."""
+
+import threading
+from collections import Counter
+
+from django.db import connection
+
+from inventory.loans import services
+from inventory.loans.exceptions import DomainError, LoanNotOpen
+from inventory.loans.models import Door, Loan, LoanEvent
+from tests.factories import EmployeeFactory, ItemFactory
+
+THREADS = 20
+
+
+def race(work):
+    """Run work(i) in THREADS threads released at the same instant; return each outcome."""
+    barrier = threading.Barrier(THREADS)
+    outcomes = [None] * THREADS
+
+    def run(i):
+        try:
+            barrier.wait()
+            work(i)
+            outcomes[i] = "ok"
+        except DomainError as exc:
+            outcomes[i] = exc.code
+        except Exception as exc:  # anything else is a bug the assertion must show
+            outcomes[i] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Counter(outcomes)
+
+
+def test_twenty_people_borrowing_one_tool_at_once_make_one_loan(postgres):
+    item = ItemFactory()
+    people = [EmployeeFactory() for _ in range(THREADS)]
+
+    outcomes = race(lambda i: services.borrow(item=item, employee=people[i], door=Door.KIOSK))
+
+    assert outcomes == Counter({"ok": 1, "ITEM_ON_LOAN": THREADS - 1})
+    assert Loan.objects.filter(item=item).count() == 1
+    assert LoanEvent.objects.filter(kind="borrow").count() == 1
+
+
+def test_twenty_returns_of_one_loan_at_once_make_one_return(postgres):
+    loan = services.borrow(item=ItemFactory(), employee=EmployeeFactory(), door=Door.KIOSK)
+
+    outcomes = race(lambda i: services.return_loan(loan=loan, door=Door.KIOSK))
+
+    assert outcomes == Counter({"ok": 1, "LOAN_NOT_OPEN": THREADS - 1})
+    assert LoanEvent.objects.filter(kind="return").count() == 1
+
+
+def test_handovers_and_returns_racing_on_one_tool_never_deadlock_or_double_lend(postgres):
+    item = ItemFactory()
+    services.borrow(item=item, employee=EmployeeFactory(), door=Door.KIOSK)
+    people = [EmployeeFactory() for _ in range(THREADS)]
+
+    def work(i):
+        if i % 2:
+            services.handover(item=item, employee=people[i], door=Door.KIOSK)
+        else:
+            loan = Loan.objects.open().filter(item=item).first()
+            if loan is None:
+                raise LoanNotOpen(state="returned")
+            services.return_loan(loan=loan, door=Door.KIOSK)
+
+    outcomes = race(work)
+
+    assert set(outcomes) <= {"ok", "LOAN_NOT_OPEN", "INVALID"}, outcomes
+    assert Loan.objects.open().filter(item=item).count() <= 1

@@ -1,0 +1,89 @@
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from inventory.items.models import Item
+from inventory.loans import services
+from inventory.loans.exceptions import LoanNotOpen
+from inventory.loans.models import Door, Loan, LoanEvent
+from tests.factories import EmployeeFactory, ItemFactory
+
+pytestmark = pytest.mark.django_db
+TOKYO = ZoneInfo("Asia/Tokyo")
+MORNING = datetime.datetime(2026, 11, 24, 9, 30, tzinfo=TOKYO)
+NOON = MORNING.replace(hour=12)
+
+
+@pytest.fixture
+def loan():
+    return services.borrow(
+        item=ItemFactory(), employee=EmployeeFactory(), door=Door.KIOSK, at=MORNING
+    )
+
+
+def test_returning_closes_the_loan_and_records_it(loan, manager):
+    returned = services.return_loan(loan=loan, door=Door.ADMIN, by=manager, at=NOON)
+
+    assert not returned.is_open
+    assert (returned.returned_at, returned.closed_by, returned.return_condition) == (
+        NOON,
+        manager,
+        "ok",
+    )
+    event = LoanEvent.objects.get(loan=loan, kind="return")
+    assert (event.at, event.door, event.username) == (NOON, "admin", "manager")
+
+
+def test_a_returned_tool_can_be_borrowed_again(loan):
+    services.return_loan(loan=loan, door=Door.KIOSK, at=NOON)
+    again = services.borrow(item=loan.item, employee=EmployeeFactory(), door=Door.KIOSK, at=NOON)
+    assert again.is_open
+
+
+def test_returning_twice_is_refused_and_changes_nothing(loan, english):
+    services.return_loan(loan=loan, door=Door.KIOSK, at=NOON)
+    with pytest.raises(LoanNotOpen) as caught:
+        services.return_loan(loan=loan, door=Door.KIOSK, at=NOON + datetime.timedelta(hours=1))
+    assert caught.value.code == "LOAN_NOT_OPEN"
+    assert "returned" in caught.value.message
+    loan.refresh_from_db()
+    assert loan.returned_at == NOON
+    assert LoanEvent.objects.filter(kind="return").count() == 1
+
+
+@pytest.mark.parametrize("status", [Item.Status.MAINTENANCE, Item.Status.RETIRED])
+def test_a_return_is_accepted_whatever_the_tools_status(loan, status):
+    Item.objects.filter(pk=loan.item_id).update(status=status)
+    assert not services.return_loan(loan=loan, door=Door.KIOSK, at=NOON).is_open
+
+
+def test_a_damaged_return_sends_the_tool_to_maintenance(loan):
+    services.return_loan(loan=loan, door=Door.KIOSK, at=NOON, condition=Loan.Condition.DAMAGED)
+    loan.item.refresh_from_db()
+    assert loan.item.status == Item.Status.MAINTENANCE
+    assert LoanEvent.objects.get(kind="return").details["condition"] == "damaged"
+
+
+def test_a_return_timed_before_the_borrow_is_recorded_at_the_borrow(loan):
+    returned = services.return_loan(
+        loan=loan, door=Door.KIOSK, at=MORNING - datetime.timedelta(minutes=5)
+    )
+    assert returned.returned_at == MORNING
+
+
+def test_cancelling_ends_the_loan_without_a_return_and_keeps_the_reason(loan, manager):
+    cancelled = services.cancel_loan(loan=loan, door=Door.ADMIN, by=manager, reason="mis-tap")
+
+    assert cancelled.cancelled_at is not None
+    assert cancelled.returned_at is None
+    assert LoanEvent.objects.get(kind="cancel").details == {"reason": "mis-tap"}
+    assert Loan.objects.open().count() == 0
+
+
+def test_a_cancelled_loan_cannot_be_returned_or_cancelled_again(loan, english):
+    services.cancel_loan(loan=loan, door=Door.ADMIN)
+    for use_case in (services.return_loan, services.cancel_loan):
+        with pytest.raises(LoanNotOpen) as caught:
+            use_case(loan=loan, door=Door.ADMIN)
+        assert "cancelled" in caught.value.message
