@@ -1,0 +1,101 @@
+"""Every API error is JSON `{"code": ..., "message": ...}` (plus `fields` for invalid input).
+
+Codes are stable for programs; messages are translated for people and say what to do next.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from inventory.loans.exceptions import DomainError
+
+_CODES = [
+    (exceptions.NotAuthenticated, "NOT_AUTHENTICATED"),
+    (exceptions.AuthenticationFailed, "NOT_AUTHENTICATED"),
+    (exceptions.PermissionDenied, "PERMISSION_DENIED"),
+    (exceptions.NotFound, "NOT_FOUND"),
+    (exceptions.ValidationError, "INVALID"),
+    (exceptions.ParseError, "INVALID"),
+    (exceptions.MethodNotAllowed, "METHOD_NOT_ALLOWED"),
+    (exceptions.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"),
+    (exceptions.NotAcceptable, "NOT_ACCEPTABLE"),
+    (exceptions.Throttled, "THROTTLED"),
+]
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response({"code": exc.code, "message": exc.message}, status=exc.status)
+    if isinstance(exc, ProtectedError):
+        return Response(
+            {
+                "code": "HAS_HISTORY",
+                "message": _(
+                    "This record has loan history and cannot be deleted. "
+                    "Deactivate the person or retire the tool instead."
+                ),
+            },
+            status=409,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = next((code for kind, code in _CODES if isinstance(exc, kind)), "ERROR")
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "code": code,
+            "message": _("Some values are not valid: %(problems)s")
+            % {"problems": "; ".join(_flatten(exc.detail))},
+            "fields": exc.detail,
+        }
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        response.data = {"code": code, "message": str(_first(detail))}
+    return response
+
+
+def _flatten(detail, prefix=""):
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            label = key if key != "non_field_errors" else ""
+            yield from _flatten(value, f"{prefix}{label}: " if label else prefix)
+    elif isinstance(detail, list):
+        for value in detail:
+            yield from _flatten(value, prefix)
+    else:
+        yield f"{prefix}{detail}"
+
+
+def _first(detail):
+    if isinstance(detail, dict):
+        detail = detail.get("detail", next(iter(detail.values()), ""))
+    if isinstance(detail, list):
+        detail = detail[0] if detail else ""
+    return detail
+
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "code": serializers.CharField(help_text="Stable machine-readable code, e.g. ITEM_ON_LOAN."),
+        "message": serializers.CharField(help_text="Translated text for people."),
+    },
+)
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)

@@ -1,0 +1,20 @@
+"""The whole /api/v1/ surface in one place."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from inventory.employees.api import EmployeeViewSet
+from inventory.items.api import ItemViewSet
+from inventory.loans.api import LoanViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.register("employees", EmployeeViewSet, basename="employee")
+router.register("items", ItemViewSet, basename="item")
+router.register("loans", LoanViewSet, basename="loan")
+
+urlpatterns = [
+    path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("", include(router.urls)),
+]

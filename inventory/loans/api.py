@@ -1,0 +1,106 @@
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from inventory.api_errors import error
+from inventory.loans import services
+from inventory.loans.models import OPEN, Door, Loan
+from inventory.loans.serializers import (
+    BorrowSerializer,
+    CancelSerializer,
+    LoanSerializer,
+    ReturnSerializer,
+)
+
+
+class LoanFilter(django_filters.FilterSet):
+    open = django_filters.BooleanFilter(method="filter_open", label="Not returned or cancelled")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past due")
+    employee = django_filters.CharFilter(field_name="employee__code", label="Employee code")
+    item = django_filters.CharFilter(field_name="item__code", label="Tool code")
+
+    class Meta:
+        model = Loan
+        fields = []
+
+    def filter_open(self, queryset, name, value):
+        return queryset.filter(OPEN) if value else queryset.exclude(OPEN)
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = OPEN & Q(due_at__lt=timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+# `from` and `to` are Python keywords, so they cannot be declared in the class body.
+LoanFilter.base_filters["from"] = django_filters.DateFilter(
+    field_name="borrowed_at", lookup_expr="date__gte", label="Borrowed on or after (local date)"
+)
+LoanFilter.base_filters["to"] = django_filters.DateFilter(
+    field_name="borrowed_at", lookup_expr="date__lte", label="Borrowed on or before (local date)"
+)
+
+_ERRORS = {
+    400: error("The body is not valid."),
+    401: error("No or invalid credentials."),
+    403: error("The user may not do this (Viewers are read-only)."),
+    404: error("NOT_FOUND or UNKNOWN_TAG: the tool, person or loan does not exist."),
+    409: error("ITEM_ON_LOAN, ITEM_NOT_LOANABLE, EMPLOYEE_NOT_ACTIVE or LOAN_NOT_OPEN."),
+}
+
+
+class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Loans, newest first. Borrow with POST; return and cancel are actions on one loan."""
+
+    queryset = Loan.objects.with_related()
+    serializer_class = LoanSerializer
+    filterset_class = LoanFilter
+    action_permissions = {
+        "create": ["loans.add_loan"],
+        "return_loan": ["loans.change_loan"],
+        "cancel": ["loans.change_loan"],
+    }
+
+    @extend_schema(request=BorrowSerializer, responses={201: LoanSerializer, **_ERRORS})
+    def create(self, request):
+        data = _valid(BorrowSerializer, request)
+        loan = services.borrow(
+            item=services.find_item(data["item"]),
+            employee=services.find_employee(data["employee"]),
+            door=Door.API,
+            by=request.user,
+            due_at=data.get("due_at"),
+            note=data["note"],
+        )
+        return Response(LoanSerializer(loan).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReturnSerializer, responses={200: LoanSerializer, **_ERRORS})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_loan(self, request, pk=None):
+        data = _valid(ReturnSerializer, request)
+        loan = services.return_loan(
+            loan=self.get_object(),
+            door=Door.API,
+            by=request.user,
+            condition=data["condition"],
+            note=data["note"],
+        )
+        return Response(LoanSerializer(loan).data)
+
+    @extend_schema(request=CancelSerializer, responses={200: LoanSerializer, **_ERRORS})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = _valid(CancelSerializer, request)
+        loan = services.cancel_loan(
+            loan=self.get_object(), door=Door.API, by=request.user, reason=data["reason"]
+        )
+        return Response(LoanSerializer(loan).data)
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,73 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from rest_framework import serializers
+
+from inventory.loans.models import Loan
+
+
+class CodeNameSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class LoanSerializer(serializers.ModelSerializer):
+    item = CodeNameSerializer(read_only=True)
+    employee = CodeNameSerializer(read_only=True)
+    state = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Loan
+        fields = [
+            "id",
+            "item",
+            "employee",
+            "borrowed_at",
+            "due_at",
+            "returned_at",
+            "cancelled_at",
+            "state",
+            "overdue",
+            "door",
+            "return_condition",
+            "note",
+        ]
+
+    def get_state(self, loan) -> str:
+        if loan.returned_at:
+            return "returned"
+        return "cancelled" if loan.cancelled_at else "open"
+
+    def get_overdue(self, loan) -> bool:
+        return loan.is_overdue()
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("By codes", value={"item": "TO0001", "employee": "E0001"}),
+        OpenApiExample(
+            "By tag UIDs, with a due time",
+            value={
+                "item": "04A1B2C3D4E5F6",
+                "employee": "04:11:22:33",
+                "due_at": "2026-11-24T18:00:00+09:00",
+                "note": "for line 3",
+            },
+        ),
+    ]
+)
+class BorrowSerializer(serializers.Serializer):
+    item = serializers.CharField(max_length=64, help_text="Tool code or tag UID.")
+    employee = serializers.CharField(max_length=64, help_text="Employee code or badge UID.")
+    due_at = serializers.DateTimeField(
+        required=False, help_text="Defaults to the end of the working day or the tool's period."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class ReturnSerializer(serializers.Serializer):
+    condition = serializers.ChoiceField(choices=Loan.Condition.choices, default=Loan.Condition.OK)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")

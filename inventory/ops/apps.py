@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OpsConfig(AppConfig):
+    """Operations that span the other apps: demo data, the first admin, backups, health."""
+
+    name = "inventory.ops"
+    label = "ops"
+    verbose_name = _("Operations")

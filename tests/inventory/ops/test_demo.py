@@ -1,0 +1,33 @@
+import pytest
+from django.core.management import call_command
+
+from inventory.employees.models import Employee
+from inventory.items.models import Item, Tag
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seeding_twice_gives_one_dozen_of_each_with_badges_and_tags():
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert Employee.objects.count() == 12
+    assert Item.objects.count() == 12
+    assert Tag.objects.filter(employee__isnull=False).count() == 12
+    assert Tag.objects.filter(item__isnull=False).count() == 12
+    assert Employee.objects.get(code="E0001").name == "山田 太郎"
+
+
+def test_ensure_admin_generates_a_password_and_shows_it_again(capsys, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    call_command("ensure_admin")
+    first = capsys.readouterr().out
+    call_command("ensure_admin")
+    second = capsys.readouterr().out
+
+    password = first.rsplit("password: ", 1)[1].strip()
+    assert len(password) >= 16
+    assert second == first
+    from django.contrib.auth.models import User
+
+    assert User.objects.get(username="admin").check_password(password)
+    assert (tmp_path / "admin-password.txt").stat().st_mode & 0o777 == 0o600
