@@ -1,0 +1,60 @@
+# The README's two commands are `make run` and `make test`; the other targets serve them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages the tests use: pyscard's headers, the PC/SC daemon with its virtual reader,
+# the browser for end-to-end tests, the reverse proxy, and gettext for translations.
+APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium caddy gettext
+
+.PHONY: run test system-packages requirements lint
+
+run: export DEBUG = 1
+run: export KIOSK_DEMO = 1
+run: $(VENV)/.base-installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py ensure_admin --url http://$(HOST):$(PORT)/admin/
+	@echo "API docs: http://$(HOST):$(PORT)/api/docs/"
+	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+test: system-packages $(VENV)/.dev-installed
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.base-installed: requirements/base.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/base.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements/dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	touch $@ $(VENV)/.base-installed
+
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages:" $$missing; \
+	    echo "Install them with: sudo apt-get install --no-install-recommends" $$missing; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# Recompile the pinned sets after editing a requirements/*.in file.
+requirements: | $(VENV)/bin/python
+	$(BIN)/pip install --quiet uv
+	cd requirements && for set in base agent dev; do \
+	  ../$(BIN)/uv pip compile --python-version 3.11 --generate-hashes -q $$set.in -o $$set.txt; \
+	done
