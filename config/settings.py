@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "inventory.items",
     "inventory.loans",
     "inventory.ops",
+    "kiosk",
 ]
 
 MIDDLEWARE = [

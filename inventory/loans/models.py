@@ -73,6 +73,14 @@ class Loan(models.Model):
         _("return condition"), max_length=16, choices=Condition.choices, blank=True
     )
     note = models.TextField(_("note"), blank=True)
+    station = models.ForeignKey(
+        "kiosk.Station",
+        verbose_name=_("borrowed at station"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loans",
+    )
 
     objects = LoanQuerySet.as_manager()
 
@@ -142,6 +150,15 @@ class LoanEvent(models.Model):
         related_name="+",
     )
     username = models.CharField(_("user name"), max_length=150, blank=True)
+    station = models.ForeignKey(
+        "kiosk.Station",
+        verbose_name=_("station"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    station_name = models.CharField(_("station name"), max_length=100, blank=True)
     employee_code = models.CharField(_("employee code"), max_length=32)
     employee_name = models.CharField(_("employee name"), max_length=100)
     item_code = models.CharField(_("tool code"), max_length=32)

@@ -6,7 +6,10 @@ the same tool at once are serialised (the partial unique index on open loans is 
 Locks are always taken in the order item → loan → employee, so two use cases never deadlock.
 """
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -28,6 +31,9 @@ from inventory.loans.exceptions import (
 )
 from inventory.loans.models import Door, Loan, LoanEvent
 
+if TYPE_CHECKING:
+    from kiosk.models import Station
+
 User = AbstractBaseUser | None
 
 
@@ -37,6 +43,7 @@ def borrow(
     employee: Employee,
     door: Door,
     by: User = None,
+    station: Station | None = None,
     at: datetime.datetime | None = None,
     due_at: datetime.datetime | None = None,
     note: str = "",
@@ -51,9 +58,16 @@ def borrow(
         if holder is not None:
             raise ItemOnLoan(item=item, holder=holder.employee, since=_local(holder.borrowed_at))
         loan = _lend(
-            item=item, employee=employee, door=door, by=by, at=at, due_at=due_at, note=note
+            item=item,
+            employee=employee,
+            door=door,
+            by=by,
+            station=station,
+            at=at,
+            due_at=due_at,
+            note=note,
         )
-        _record(loan, LoanEvent.Kind.BORROW, at=at, door=door, by=by)
+        _record(loan, LoanEvent.Kind.BORROW, at=at, door=door, by=by, station=station)
     return loan
 
 
@@ -62,6 +76,7 @@ def return_loan(
     loan: Loan,
     door: Door,
     by: User = None,
+    station: Station | None = None,
     at: datetime.datetime | None = None,
     condition: Loan.Condition = Loan.Condition.OK,
     note: str = "",
@@ -75,11 +90,27 @@ def return_loan(
         loan.item = item
         _close(loan, by=by, returned_at=at, condition=condition)
         details = {"condition": condition, **({"note": note} if note else {})}
-        _record(loan, LoanEvent.Kind.RETURN, at=loan.returned_at, door=door, by=by, details=details)
+        _record(
+            loan,
+            LoanEvent.Kind.RETURN,
+            at=loan.returned_at,
+            door=door,
+            by=by,
+            station=station,
+            details=details,
+        )
     return loan
 
 
-def cancel_loan(*, loan: Loan, door: Door, by: User = None, reason: str = "", at=None) -> Loan:
+def cancel_loan(
+    *,
+    loan: Loan,
+    door: Door,
+    by: User = None,
+    station: Station | None = None,
+    reason: str = "",
+    at: datetime.datetime | None = None,
+) -> Loan:
     """Undo a loan that should never have happened (a mis-tap): it ends without a return."""
     at = at or timezone.now()
     with transaction.atomic():
@@ -90,7 +121,13 @@ def cancel_loan(*, loan: Loan, door: Door, by: User = None, reason: str = "", at
         loan.closed_by = by
         loan.save(update_fields=["cancelled_at", "closed_by"])
         _record(
-            loan, LoanEvent.Kind.CANCEL, at=at, door=door, by=by, details={"reason": str(reason)}
+            loan,
+            LoanEvent.Kind.CANCEL,
+            at=at,
+            door=door,
+            by=by,
+            station=station,
+            details={"reason": str(reason)},
         )
     return loan
 
@@ -101,6 +138,7 @@ def handover(
     employee: Employee,
     door: Door,
     by: User = None,
+    station: Station | None = None,
     at: datetime.datetime | None = None,
     note: str = "",
 ) -> tuple[Loan, Loan]:
@@ -120,13 +158,23 @@ def handover(
         _ensure_active(employee)
         previous.item = item
         _close(previous, by=by, returned_at=at, condition=Loan.Condition.OK)
-        loan = _lend(item=item, employee=employee, door=door, by=by, at=at, due_at=None, note=note)
+        loan = _lend(
+            item=item,
+            employee=employee,
+            door=door,
+            by=by,
+            station=station,
+            at=at,
+            due_at=None,
+            note=note,
+        )
         _record(
             previous,
             LoanEvent.Kind.RETURN,
             at=previous.returned_at,
             door=door,
             by=by,
+            station=station,
             details={"handover_to": employee.code},
         )
         _record(
@@ -135,6 +183,7 @@ def handover(
             at=at,
             door=door,
             by=by,
+            station=station,
             details={"from": previous.employee.code, "from_name": previous.employee.name},
         )
     return previous, loan
@@ -215,7 +264,7 @@ def _ensure_active(employee: Employee) -> None:
         raise EmployeeNotActive(employee=employee, status=employee.get_status_display())
 
 
-def _lend(*, item, employee, door, by, at, due_at, note) -> Loan:
+def _lend(*, item, employee, door, by, station, at, due_at, note) -> Loan:
     if due_at is not None and due_at <= at:
         raise InvalidRequest(reason=_("The due time must be later than the time of borrowing."))
     return Loan.objects.create(
@@ -225,6 +274,7 @@ def _lend(*, item, employee, door, by, at, due_at, note) -> Loan:
         due_at=due_at or due_at_for(item, at),
         door=door,
         borrowed_by=by,
+        station=station,
         note=note,
     )
 
@@ -241,7 +291,9 @@ def _close(loan: Loan, *, by: User, returned_at: datetime.datetime, condition) -
         loan.item.save(update_fields=["status", "updated_at"])
 
 
-def _record(loan: Loan, kind, *, at, door, by: User, details: dict | None = None) -> LoanEvent:
+def _record(
+    loan: Loan, kind, *, at, door, by: User, station: Station | None, details: dict | None = None
+) -> LoanEvent:
     return LoanEvent.objects.create(
         loan=loan,
         kind=kind,
@@ -249,6 +301,8 @@ def _record(loan: Loan, kind, *, at, door, by: User, details: dict | None = None
         door=door,
         user=by,
         username=by.get_username() if by else "",
+        station=station,
+        station_name=station.name if station else "",
         employee_code=loan.employee.code,
         employee_name=loan.employee.name,
         item_code=loan.item.code,
