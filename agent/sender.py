@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from agent.outbox import DELIVERED, REJECTED, Event, Outbox, Settlement, iso, utc_now
 from agent.state import AgentState
-from agent.transport import Transport, TransportError
+from agent.transport import GATEWAY_ERRORS, Transport, TransportError
 
 log = logging.getLogger("agent.sender")
 
@@ -77,27 +77,26 @@ class Sender:
         try:
             response = self.transport.post(SCANS_PATH, payload)
         except TransportError as exc:
-            self.state.server_answered(False)
-            return self._retry_later(f"server unreachable: {exc}")
-        if response.status >= 500:
-            self.state.server_answered(False)
-            return self._retry_later(f"server error {response.status}: {response.text[:200]}")
-        self.state.server_answered(True)
+            self.state.unreachable(f"server unreachable: {exc}")
+            return self._retry_later()
+        if response.status in GATEWAY_ERRORS:
+            self.state.unreachable(f"server unavailable ({response.status})")
+            return self._retry_later()
         if response.status == 401:
             if self.state.token_rejected:
                 log.error("the station token is still rejected (401); next try in 60 s")
-            self.state.token(True)
-            self.state.error(
-                "sender",
+            self.state.token_refused(
                 "TOKEN REJECTED (401): the server does not accept STATION_TOKEN; taps are kept "
-                f"and sent once the token is fixed (retrying every {TOKEN_RETRY_SECONDS:.0f} s)",
+                f"and sent once the token is fixed (retrying every {TOKEN_RETRY_SECONDS:.0f} s)"
             )
             return TOKEN_RETRY_SECONDS
-        self.state.token(False)
         if response.status == 400:
+            self.state.answered("server")
             return self._refused_batch(batch, response.text)
         if response.status != 200:
-            return self._retry_later(f"server answered {response.status}: {response.text[:200]}")
+            self.state.server_answered(True)
+            self.state.error("sender", f"server answered {response.status}: {response.text[:200]}")
+            return self._retry_later()
         return self._record_results(batch, response.body)
 
     def _record_results(self, batch: list[Event], body) -> float:
@@ -118,9 +117,11 @@ class Sender:
         if settlements:
             self.state.delivered()
         if len(settlements) < len(batch):
+            self.state.server_answered(True)
             missing = len(batch) - len(settlements)
-            return self._retry_later(f"server gave no usable result for {missing} event(s)")
-        self.state.clear_error("sender")
+            self.state.error("sender", f"server gave no usable result for {missing} event(s)")
+            return self._retry_later()
+        self.state.answered("sender")
         self.backoff.reset()
         return 0.0
 
@@ -144,9 +145,8 @@ class Sender:
         self.limit = self.batch_max
         return 0.0
 
-    def _retry_later(self, problem: str) -> float:
+    def _retry_later(self) -> float:
         delay = self.backoff.next_delay()
-        self.state.error("sender", problem)
         log.warning("will retry in %.1f s (attempt %d)", delay, self.backoff.attempts)
         return delay
 

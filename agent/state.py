@@ -19,8 +19,9 @@ class AgentState:
         self.token_rejected = False
         self.server_reachable = False
         self.last_delivery_at: datetime | None = None
-        # source ("reader", "sender", "heartbeat", "outbox") -> message; the newest one is shown,
-        # and it disappears when that source recovers, so last_error describes a live problem.
+        # source -> message; the newest is shown, and it disappears when its source recovers, so
+        # last_error describes a live problem. "server" (unreachable) and "token" (401) are about
+        # the server as a whole: any exchange that succeeds clears them, whichever thread had it.
         self._errors: dict[str, str] = {}
 
     def reader(self, connected: bool, name: str | None, problem: str | None) -> None:
@@ -47,6 +48,22 @@ class AgentState:
             message = self._errors.pop(source, None)
         if message:
             log.info("%s: recovered", source)
+
+    def answered(self, source: str) -> None:
+        """The server accepted a request from source ("sender" or "heartbeat")."""
+        self.server_answered(True)
+        self.token(False)
+        for recovered in ("server", "token", source):
+            self.clear_error(recovered)
+
+    def unreachable(self, problem: str) -> None:
+        self.server_answered(False)
+        self.error("server", problem)
+
+    def token_refused(self, problem: str) -> None:
+        self.server_answered(True)
+        self.token(True)
+        self.error("token", problem)
 
     def server_answered(self, reachable: bool) -> None:
         with self._lock:

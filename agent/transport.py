@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from agent import __version__
 
 TIMEOUT_SECONDS = 10.0
+# What Caddy answers while the server behind it is down or restarting: as good as unreachable.
+GATEWAY_ERRORS = frozenset({502, 503, 504})
 # The server (or Caddy in front of it) closes idle keep-alive connections; the first request after
 # that fails on the dead socket without reaching the server, so it is retried once on a fresh one.
 # Resending after a failure is always safe: the server deduplicates scan events by id.

@@ -1,6 +1,7 @@
 """A stand-in for the Django server's kiosk API, speaking the contract over a real socket."""
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -15,19 +16,25 @@ class FakeServer(ThreadingHTTPServer):
     Tests steer it through attributes: `token`, `forced` (status codes answered, one per
     request, before normal service resumes), `reject_uids` (per-event "rejected" in a 200),
     `refuse_uids` (a whole-batch 400 when the batch holds one), `drop_after_answer` (close the
-    kept-alive socket after answering, without saying so, as an idle timeout does).
+    kept-alive socket after answering, without saying so, as an idle timeout does),
+    `lose_answers` (apply that many scan batches, then hang up instead of answering, as when the
+    network fails after the server committed). With `tls` (an ssl.SSLContext) it speaks HTTPS.
     """
 
     daemon_threads = True
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, tls: ssl.SSLContext | None = None):
         super().__init__(("127.0.0.1", port), _Handler)
+        self.tls = tls
+        if tls:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
         self.lock = threading.Lock()
         self.token = TOKEN
         self.forced: list[int] = []
         self.reject_uids: set[str] = set()
         self.refuse_uids: set[str] = set()
         self.drop_after_answer = False
+        self.lose_answers = 0
         self.seen_ids: set[str] = set()
         self.applied: list[dict] = []  # events in the order the server applied them
         self.scan_requests: list[dict] = []  # {"headers": ..., "body": ..., "status": ...}
@@ -36,10 +43,12 @@ class FakeServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        host = "localhost" if self.tls else "127.0.0.1"  # the name in the test certificate
+        return f"{scheme}://{host}:{self.server_address[1]}"
 
     def start(self) -> "FakeServer":
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -100,6 +109,10 @@ class _Handler(BaseHTTPRequestHandler):
                 server.scan_requests.append(
                     {"headers": dict(self.headers), "body": json.loads(raw), "status": status}
                 )
+            if self.path.endswith("/scans") and status == 200 and server.lose_answers:
+                server.lose_answers -= 1
+                self.close_connection = True
+                return
         payload = json.dumps(answer).encode() if answer is not None else b""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

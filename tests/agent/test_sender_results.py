@@ -103,8 +103,8 @@ def test_the_token_warning_clears_once_the_server_accepts_it_again(outbox):
     assert outbox.depth() == 0
 
 
-@pytest.mark.parametrize("answer", [status(500), status(502), status(503), unreachable])
-def test_server_and_network_errors_keep_the_events_and_back_off(outbox, answer):
+@pytest.mark.parametrize("answer", [status(502), status(503), status(504), unreachable])
+def test_network_errors_and_a_server_behind_caddy_down_keep_the_events_and_back_off(outbox, answer):
     outbox.add("01010101", T0)
     state = AgentState()
     sender = make_sender(outbox, FakeTransport(answer), state)
@@ -114,7 +114,30 @@ def test_server_and_network_errors_keep_the_events_and_back_off(outbox, answer):
     assert delays == [0.5, 1.0, 2.0, 4.0]
     assert outbox.depth() == 1
     assert not state.server_reachable
-    assert state.last_error
+    assert state.last_error.startswith(("server unreachable", "server unavailable"))
+
+
+def test_a_server_error_keeps_the_events_and_backs_off(outbox):
+    outbox.add("01010101", T0)
+    state = AgentState()
+    sender = make_sender(outbox, FakeTransport(status(500, "Internal Server Error")), state)
+
+    delays = [sender.send_once() for _ in range(3)]
+
+    assert delays == [0.5, 1.0, 2.0]
+    assert outbox.depth() == 1
+    assert state.last_error == "server answered 500: Internal Server Error"
+
+
+def test_any_successful_exchange_clears_a_server_unreachable_error(outbox):
+    state = AgentState()
+    state.unreachable("server unreachable: timed out")  # as the heartbeat thread reports it
+    outbox.add("01010101", T0)
+
+    make_sender(outbox, FakeTransport(), state).send_once()
+
+    assert state.last_error is None
+    assert state.server_reachable
 
 
 def test_a_success_after_errors_starts_the_backoff_over(outbox):
