@@ -1,12 +1,15 @@
 """The operator's commands: status and check."""
 
 import json
+import os
 import sqlite3
+import time
 import urllib.request
+from pathlib import Path
 
 from agent.config import Config, LocalSettings
 from agent.heartbeat import beat, heartbeat_payload
-from agent.outbox import PENDING, REJECTED, Outbox
+from agent.outbox import PENDING, REJECTED, Outbox, foreign_owner
 from agent.reader import PcscReader
 from agent.transport import HttpTransport
 
@@ -42,14 +45,16 @@ def status(settings: LocalSettings) -> int:
 
 
 def check(config: Config) -> int:
+    """Looks without touching: the outbox is opened read-only, never created."""
     problems = []
     print(f"configuration:    ok (server {config.server_url}, outbox {config.outbox_path})")
-    try:
-        outbox = Outbox(config.outbox_path)
-    except (OSError, sqlite3.Error) as exc:
-        print(f"outbox:           FAILED: cannot open {config.outbox_path}: {exc}")
-        return EXIT_PROBLEM
-    print(f"outbox:           ok ({outbox.depth()} waiting)")
+    outbox, problem = _check_outbox(config.outbox_path)
+    if problem:
+        problems.append(problem)
+        print(f"outbox:           FAILED: {problem}")
+    else:
+        waiting = f"{outbox.depth()} waiting" if outbox else "not created yet; the agent will"
+        print(f"outbox:           ok ({waiting})")
     reader_name, problem = _check_reader(config)
     if problem:
         problems.append(problem)
@@ -57,16 +62,31 @@ def check(config: Config) -> int:
     else:
         print(f"reader:           ok ({reader_name})")
     transport = HttpTransport(config.server_url, config.station_token, config.ca_bundle)
-    payload = heartbeat_payload(reader_name is not None, reader_name, outbox, 0.0)
+    payload = heartbeat_payload(reader_name is not None, reader_name, outbox, time.monotonic())
     result = beat(transport, payload)
     transport.close()
-    outbox.close()
+    if outbox:
+        outbox.close()
     if result.problem:
         problems.append(result.problem)
         print(f"server:           FAILED: {result.problem}")
     else:
         print("server:           ok (heartbeat accepted)")
     return EXIT_PROBLEM if problems else 0
+
+
+def _check_outbox(path: Path) -> tuple[Outbox | None, str | None]:
+    if problem := foreign_owner(path):
+        return None, problem
+    if path.exists():
+        try:
+            return Outbox(path, read_only=True), None
+        except sqlite3.Error as exc:
+            return None, f"cannot read {path}: {exc}"
+    directory = next(p for p in path.parents if p.exists())
+    if not os.access(directory, os.W_OK):
+        return None, f"{path} does not exist and {directory} is not writable"
+    return None, None
 
 
 def _check_reader(config: Config) -> tuple[str | None, str | None]:
@@ -80,6 +100,9 @@ def _check_reader(config: Config) -> tuple[str | None, str | None]:
 
 
 def _print_outbox(settings: LocalSettings) -> None:
+    if problem := foreign_owner(settings.outbox_path):
+        print(f"outbox:           not read: {problem}")
+        return
     if not settings.outbox_path.exists():
         print(f"outbox:           {settings.outbox_path} does not exist yet")
         return
@@ -97,6 +120,9 @@ def _print_outbox(settings: LocalSettings) -> None:
 
 def _print_rejected(settings: LocalSettings) -> None:
     """Rejected events are never resent; a person has to see them to act on them."""
+    if problem := foreign_owner(settings.outbox_path):
+        print(f"(rejected events not listed: {problem})")
+        return
     try:
         outbox = Outbox(settings.outbox_path, read_only=True)
         rejected = outbox.rejected(10)

@@ -27,14 +27,17 @@ def cpu_temperature(path: Path = THERMAL_ZONE) -> float | None:
 
 
 def heartbeat_payload(
-    reader_connected: bool, reader_name: str | None, outbox: Outbox, started: float
+    reader_connected: bool, reader_name: str | None, outbox: Outbox | None, started: float
 ) -> dict:
-    """started is a time.monotonic() reading: the uptime is the agent's, not the machine's."""
+    """started is a time.monotonic() reading: the uptime is the agent's, not the machine's.
+
+    outbox is None for `check` on a kiosk whose outbox does not exist yet.
+    """
     return {
         "reader_connected": reader_connected,
         "reader_name": reader_name,
-        "outbox_depth": outbox.depth(),
-        "oldest_pending_seconds": outbox.oldest_pending_seconds(),
+        "outbox_depth": outbox.depth() if outbox else 0,
+        "oldest_pending_seconds": outbox.oldest_pending_seconds() if outbox else None,
         "agent_version": __version__,
         "hostname": socket.gethostname(),
         "uptime_seconds": round(time.monotonic() - started, 1),

@@ -4,6 +4,8 @@ One connection guarded by a lock serves the reader, sender and status threads; e
 takes well under a millisecond except the commit's fsync, so the lock is never held for long.
 """
 
+import os
+import pwd
 import sqlite3
 import threading
 import uuid
@@ -168,6 +170,33 @@ class Outbox:
                 "DELETE FROM events WHERE state = 'delivered' AND settled_at < ?", (cutoff,)
             )
         return cursor.rowcount
+
+
+def foreign_owner(path: Path, euid: int | None = None) -> str | None:
+    """Why root must not open this outbox, or None.
+
+    SQLite creates the -wal and -shm files even for a read-only connection. Made by root in the
+    service's state directory, they would leave the service user unable to write its own outbox
+    after someone ran `sudo python -m agent status` to look at it.
+    """
+    if (os.geteuid() if euid is None else euid) != 0:
+        return None
+    for candidate in (path, path.parent):
+        if candidate.exists():
+            owner = candidate.stat().st_uid
+            if owner != 0:
+                name = pwd.getpwuid(owner).pw_name if _known_uid(owner) else str(owner)
+                return f"{candidate} belongs to {name}; run this as that user (sudo -u {name} ...)"
+            return None
+    return None
+
+
+def _known_uid(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
 
 
 def _event(row: sqlite3.Row) -> Event:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from agent import __version__
 from agent.config import Config
 from agent.heartbeat import Housekeeping
-from agent.outbox import Outbox, utc_now
+from agent.outbox import Outbox, foreign_owner, utc_now
 from agent.reader import Debouncer, Reader, make_reader
 from agent.sender import Sender
 from agent.state import AgentState
@@ -127,6 +127,9 @@ class Agent:
 
 
 def run(config: Config) -> int:
+    if problem := foreign_owner(config.outbox_path):
+        log.error("cannot start: %s", problem)
+        return 1
     try:
         agent = Agent(config)
     except (OSError, sqlite3.Error) as exc:
