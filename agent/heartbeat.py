@@ -9,7 +9,7 @@ from pathlib import Path
 
 from agent import __version__
 from agent.outbox import Outbox
-from agent.state import AgentState
+from agent.state import TOKEN_REJECTED, AgentState
 from agent.transport import GATEWAY_ERRORS, Transport, TransportError
 
 log = logging.getLogger("agent.heartbeat")
@@ -60,7 +60,7 @@ def beat(transport: Transport, payload: dict) -> BeatResult:
     if response.status in (200, 204):
         return BeatResult()
     if response.status == 401:
-        return BeatResult("the server rejected the station token (401)", token_rejected=True)
+        return BeatResult(TOKEN_REJECTED, token_rejected=True)
     if response.status in GATEWAY_ERRORS:
         return BeatResult(f"server unavailable ({response.status})", reachable=False)
     return BeatResult(f"server answered {response.status}: {response.text[:200]}")
@@ -87,15 +87,21 @@ class Housekeeping:
     def run(self, stop: threading.Event) -> None:
         next_prune = 0.0
         while not stop.is_set():
-            if time.monotonic() >= next_prune:
-                pruned = self.outbox.prune(self.retention_days)
-                if pruned:
-                    log.info(
-                        "pruned %d delivered events older than %d days", pruned, self.retention_days
-                    )
-                next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
-            self.beat_once()
+            try:
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+                    self.prune()
+                self.beat_once()
+            except Exception:
+                # As with the sender: a surprise must not silence the kiosk for good.
+                log.exception("heartbeat failed unexpectedly")
+                self.state.error("heartbeat", "heartbeat failed unexpectedly; see the log")
             stop.wait(self.interval)
+
+    def prune(self) -> None:
+        pruned = self.outbox.prune(self.retention_days)
+        if pruned:
+            log.info("pruned %d delivered events older than %d days", pruned, self.retention_days)
 
     def beat_once(self) -> None:
         state = self.state
@@ -108,7 +114,7 @@ class Housekeeping:
         elif not result.reachable:
             state.unreachable(result.problem)
         elif result.token_rejected:
-            state.token_refused(result.problem)
+            state.token_refused()
         else:
             state.server_answered(True)
             state.error("heartbeat", result.problem)

@@ -64,7 +64,13 @@ class Sender:
         """
         while not stop.is_set():
             wake.clear()  # before reading the outbox, so a commit racing with us is not missed
-            delay = self.send_once()
+            try:
+                delay = self.send_once()
+            except Exception:
+                # A bug or a failing disk must not end sending for good: say so, wait, go on.
+                log.exception("sending failed unexpectedly")
+                self.state.error("sender", "sending failed unexpectedly; see the log")
+                delay = self.backoff.next_delay()
             if delay != 0:
                 wake.wait(delay)
 
@@ -84,14 +90,11 @@ class Sender:
             return self._retry_later()
         if response.status == 401:
             if self.state.token_rejected:
-                log.error("the station token is still rejected (401); next try in 60 s")
-            self.state.token_refused(
-                "TOKEN REJECTED (401): the server does not accept STATION_TOKEN; taps are kept "
-                f"and sent once the token is fixed (retrying every {TOKEN_RETRY_SECONDS:.0f} s)"
-            )
+                log.error("the station token is still rejected (401); %d taps waiting", len(batch))
+            self.state.token_refused()
             return TOKEN_RETRY_SECONDS
         if response.status == 400:
-            self.state.answered("server")
+            self.state.answered()
             return self._refused_batch(batch, response.text)
         if response.status != 200:
             self.state.server_answered(True)
@@ -147,7 +150,8 @@ class Sender:
 
     def _retry_later(self) -> float:
         delay = self.backoff.next_delay()
-        log.warning("will retry in %.1f s (attempt %d)", delay, self.backoff.attempts)
+        # The problem itself is logged once when it starts (AgentState.error); not every retry.
+        log.debug("will retry in %.1f s (attempt %d)", delay, self.backoff.attempts)
         return delay
 
 

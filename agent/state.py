@@ -8,6 +8,11 @@ from agent.outbox import iso, utc_now
 
 log = logging.getLogger("agent")
 
+TOKEN_REJECTED = (
+    "TOKEN REJECTED (401): the server does not accept STATION_TOKEN; taps are kept and sent "
+    "once the token is fixed"
+)
+
 
 class AgentState:
     """Thread-safe; every change of a field is logged once, so the journal reads as a story."""
@@ -49,21 +54,22 @@ class AgentState:
         if message:
             log.info("%s: recovered", source)
 
-    def answered(self, source: str) -> None:
-        """The server accepted a request from source ("sender" or "heartbeat")."""
+    def answered(self, source: str | None = None) -> None:
+        """The server took a request (from source, "sender" or "heartbeat", if it succeeded)."""
         self.server_answered(True)
         self.token(False)
         for recovered in ("server", "token", source):
-            self.clear_error(recovered)
+            if recovered:
+                self.clear_error(recovered)
 
     def unreachable(self, problem: str) -> None:
         self.server_answered(False)
         self.error("server", problem)
 
-    def token_refused(self, problem: str) -> None:
+    def token_refused(self) -> None:
         self.server_answered(True)
         self.token(True)
-        self.error("token", problem)
+        self.error("token", TOKEN_REJECTED)
 
     def server_answered(self, reachable: bool) -> None:
         with self._lock:

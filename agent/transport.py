@@ -44,7 +44,8 @@ class HttpTransport:
     def __init__(self, server_url: str, token: str, ca_bundle: Path | None = None):
         parts = urlsplit(server_url)
         self.https = parts.scheme == "https"
-        self.host = parts.hostname
+        # http.client wants an IPv6 literal in brackets, as in the URL; urlsplit strips them.
+        self.host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
         self.port = parts.port
         self.base_path = parts.path.rstrip("/")
         self.headers = {

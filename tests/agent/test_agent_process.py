@@ -73,7 +73,7 @@ def test_taps_saved_while_the_server_is_down_are_sent_when_it_is_back(start_agen
     agent = start_agent(stdin=True)
     agent.tap("01010101", "02020202")
 
-    status = agent.wait_for_status(lambda s: s["outbox_depth"] == 2)
+    status = agent.wait_for_status(lambda s: s["outbox_depth"] == 2 and s["last_error"])
     assert status["server_reachable"] is False
     assert status["last_error"].startswith("server unreachable")
     assert [r["state"] for r in status["recent"]] == ["pending", "pending"]
@@ -112,7 +112,7 @@ def test_a_rejected_token_is_reported_on_the_status_endpoint(start_agent, fake_s
     status = agent.wait_for_status(lambda s: s["token_rejected"])
 
     assert status["outbox_depth"] == 1
-    assert "TOKEN REJECTED" in agent.log() or "rejected the station token" in agent.log()
+    assert "ERROR agent: token: TOKEN REJECTED (401)" in agent.log()
 
 
 def test_configuration_errors_exit_2_with_one_line_each(agent_env):
@@ -142,7 +142,7 @@ def test_reads_settings_from_an_env_file(agent_env, tmp_path, fake_server):
     result = run_cli({**env, "AGENT_ENV_FILE": str(env_file)}, "check")
 
     assert result.returncode == 1
-    assert "server:           FAILED: the server rejected the station token (401)" in result.stdout
+    assert "server:           FAILED: TOKEN REJECTED (401)" in result.stdout
 
 
 def test_check_passes_when_everything_is_in_place(agent_env, fake_server):

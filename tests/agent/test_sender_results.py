@@ -1,11 +1,14 @@
+import threading
 from datetime import UTC, datetime
 
 import pytest
 
+from agent.heartbeat import Housekeeping
 from agent.outbox import DELIVERED, REJECTED, Outbox
 from agent.sender import TOKEN_RETRY_SECONDS, Backoff, Sender
 from agent.state import AgentState
 from agent.transport import Response
+from tests.agent.conftest import wait_until
 from tests.agent.fake_transport import FakeTransport, applied, status, unreachable
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -249,3 +252,40 @@ def test_other_client_errors_back_off_instead_of_dropping_events(outbox):
     assert delay == 0.5
     assert outbox.depth() == 1
     assert state.last_error == "server answered 404: no such page"
+
+
+def test_an_unexpected_failure_does_not_end_sending(outbox):
+    outbox.add("01010101", T0)
+    calls = []
+
+    def fail_once(payload):
+        calls.append(payload)
+        if len(calls) == 1:
+            raise RuntimeError("a bug nobody foresaw")
+        return applied(payload)
+
+    state = AgentState()
+    sender = make_sender(outbox, FakeTransport(fail_once), state)
+    stop, wake = threading.Event(), threading.Event()
+    thread = threading.Thread(target=sender.run, args=(stop, wake))
+    thread.start()
+    try:
+        wait_until(lambda: outbox.depth() == 0)
+    finally:
+        stop.set()
+        wake.set()
+        thread.join(5)
+
+    assert len(calls) == 2
+    assert state.last_error is None
+
+
+def test_the_token_error_reads_the_same_from_the_sender_and_the_heartbeat(outbox):
+    outbox.add("01010101", T0)
+    state = AgentState()
+    make_sender(outbox, FakeTransport(status(401)), state).send_once()
+    first = state.last_error
+
+    Housekeeping(FakeTransport(status(401)), state, outbox, 15.0, 30).beat_once()
+
+    assert state.last_error == first
