@@ -77,11 +77,11 @@ class RequestIdMiddleware:
 
 class ContextFilter(logging.Filter):
     """Adds `request_id` and `station` to every record (a handler filter, so it covers all
-    loggers, Django's and libraries' included)."""
+    loggers, Django's and libraries' included); a station given with `extra=` wins."""
 
     def filter(self, record):
-        record.request_id = _request_id.get()
-        record.station = _station.get()
+        record.request_id = getattr(record, "request_id", None) or _request_id.get()
+        record.station = getattr(record, "station", None) or _station.get()
         return True
 
 

@@ -75,6 +75,10 @@ class Notification(models.Model):
         OVERDUE_DIGEST = "overdue_digest", _("Overdue digest")
         MANAGER_SUMMARY = "manager_summary", _("Managers' summary")
 
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        WEBHOOK = "webhook", _("Webhook")
+
     class State(models.TextChoices):
         CLAIMED = "claimed", _("Sending")
         SENT = "sent", _("Sent")
@@ -84,10 +88,11 @@ class Notification(models.Model):
     # The employee's id for a digest, "managers" for the summary.
     recipient = models.CharField(_("recipient"), max_length=50)
     day = models.DateField(_("day"))
+    # Each channel on its own row: a webhook that fails is retried without e-mailing twice.
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     claimed_at = models.DateTimeField(_("claimed"))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    channels = models.CharField(_("sent through"), max_length=100, blank=True)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
 
@@ -97,12 +102,13 @@ class Notification(models.Model):
         ordering = ["-day", "kind", "recipient"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "recipient", "day"], name="one_notification_per_recipient_day"
+                fields=["kind", "recipient", "day", "channel"],
+                name="one_notification_per_recipient_day_channel",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.recipient} {self.day}"
+        return f"{self.get_kind_display()} {self.recipient} {self.day} ({self.channel})"
 
 
 class StationAlert(models.Model):
