@@ -1,7 +1,6 @@
 """Backups: one archive per run, old ones pruned, every run recorded for the admin and /metrics."""
 
 import logging
-import secrets
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -65,9 +64,8 @@ def create_backup(
     output_dir.mkdir(parents=True, exist_ok=True)
     database = databases.for_connection(connection)
     created = timezone.now()
-    # UTC in the name so archives sort by time whatever the zone; the suffix tells apart two
-    # runs in the same second.
-    name = f"{prefix}{created:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}{archive.SUFFIX}"
+    # UTC to the microsecond in the name, so archives sort by time whatever the zone.
+    name = f"{prefix}{created:%Y%m%d-%H%M%S-%f}{archive.SUFFIX}"
     dest = output_dir / name
     # The work folder sits next to the archives: same file system for the final rename, and a
     # dot name that pruning never touches.

@@ -35,6 +35,8 @@ def for_connection(connection):
 class Sqlite:
     vendor = "sqlite"
     filename = "database.sqlite3"
+    # The restore copies this many pages per step; between steps other connections may read.
+    pages_per_step = 1024
 
     def __init__(self, connection):
         self.connection = connection
@@ -67,7 +69,7 @@ class Sqlite:
             progress("Switching the live database to the restored copy…")
             live = self._open_live()
             try:
-                candidate.backup(live, pages=1024, progress=self._copied)
+                candidate.backup(live, pages=self.pages_per_step, progress=self._copied)
             finally:
                 live.close()
         except sqlite3.Error as error:
@@ -180,7 +182,7 @@ class Postgres:
         )
         prelude = source.with_name("prelude.sql")
         prelude.write_text(
-            "SET lock_timeout = '60s';\nDROP SCHEMA IF EXISTS public CASCADE;\n"
+            "SET client_min_messages = warning;\nSET lock_timeout = '60s';\nDROP SCHEMA IF EXISTS public CASCADE;\n"
             "CREATE SCHEMA public;\n"
         )
         checks = source.with_name("checks.sql")
@@ -249,8 +251,9 @@ class Postgres:
         env = {**os.environ, **({"PGPASSWORD": self.password} if self.password else {})}
         result = subprocess.run(args, env=env, capture_output=True, text=True)
         if result.returncode != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()
-            raise DatabaseError(f"{args[0]} failed: {' / '.join(detail[-3:]) or result.returncode}")
+            lines = (result.stderr or result.stdout).strip().splitlines()
+            detail = [line for line in lines if "ERROR" in line] or lines[-3:]
+            raise DatabaseError(f"{args[0]} failed: {' / '.join(detail) or result.returncode}")
 
 
 def _count_checks(expected: dict) -> str:
