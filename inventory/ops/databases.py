@@ -182,8 +182,8 @@ class Postgres:
         )
         prelude = source.with_name("prelude.sql")
         prelude.write_text(
-            "SET client_min_messages = warning;\nSET lock_timeout = '60s';\nDROP SCHEMA IF EXISTS public CASCADE;\n"
-            "CREATE SCHEMA public;\n"
+            "SET client_min_messages = warning;\nSET lock_timeout = '60s';\n"
+            "DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n"
         )
         checks = source.with_name("checks.sql")
         checks.write_text(_count_checks(expected))
