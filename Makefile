@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the tests use: pyscard's headers, the PC/SC daemon with its virtual reader,
 # the browser for end-to-end tests, the reverse proxy, and gettext for translations.
-APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium caddy gettext
+APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium caddy gettext prometheus systemd
 
 .PHONY: run test system-packages requirements lint
 
