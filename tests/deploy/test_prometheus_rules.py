@@ -16,10 +16,10 @@ def promtool(*args):
 
 
 def test_promtool_accepts_the_alert_rules_and_the_example_config():
-    for args in (("check", "rules", str(PROMETHEUS / "alerts.yml")),
-                 ("check", "config", str(PROMETHEUS / "prometheus.yml"))):  # fmt: skip
-        result = promtool(*args)
-        assert result.returncode == 0, result.stdout + result.stderr
+    rules = promtool("check", "rules", str(PROMETHEUS / "alerts.yml"))
+    config = promtool("check", "config", str(PROMETHEUS / "prometheus.yml"))
+    assert rules.returncode == 0, rules.stdout + rules.stderr
+    assert config.returncode == 0, config.stdout + config.stderr
 
 
 def test_each_alert_fires_on_the_series_it_is_about():
