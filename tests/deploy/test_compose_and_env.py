@@ -1,4 +1,7 @@
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -54,3 +57,21 @@ def test_the_readme_configuration_table_lists_every_setting():
     readme = (ROOT / "README.md").read_text()
     rows = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, re.M))
     assert settings_variables() - rows == set()
+
+
+def test_the_settings_start_with_the_values_of_env_example(tmp_path):
+    """The file is meant to be copied and filled in: its values must all be understood."""
+    values = {}
+    for line in (DEPLOY / "env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            values[name] = value.strip('"')
+    values.update(SECRET_KEY="filled-in-by-the-operator-" + "x" * 40, VAR_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], **values},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
