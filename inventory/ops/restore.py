@@ -4,6 +4,7 @@ import datetime
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,11 +55,9 @@ def restore_archive(
     """
     path = Path(path)
     database = databases.for_connection(connection)
-    workroot = Path(settings.BACKUP_DIR)
-    workroot.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=workroot, prefix=".restore-") as work:
+    with _workdir(".restore-") as work:
         progress(f"Verifying {path.name}…")
-        manifest, files = _open_checked(path, Path(work), database)
+        manifest, files = _open_checked(path, work, database)
         if not confirm(manifest):
             raise RestoreCancelled
         safety = _safety_backup(progress)
@@ -99,18 +98,24 @@ def verify_archive(*, path: Path, progress: Callable[[str], None] = _quiet) -> l
     even be read."""
     path = Path(path)
     database = databases.for_connection(connection)
-    workroot = Path(settings.BACKUP_DIR)
-    workroot.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=workroot, prefix=".verify-") as work:
+    with _workdir(".verify-") as work:
         progress(f"Verifying the checksums of {path.name}…")
-        manifest, files = _open_checked(path, Path(work), database, check_schema=False)
+        manifest, files = _open_checked(path, work, database, check_schema=False)
         try:
-            restored = database.drill(
-                files[manifest["database"]["file"]], Path(work), progress=progress
-            )
+            restored = database.drill(files[manifest["database"]["file"]], work, progress=progress)
         except databases.DatabaseError as error:
             return [str(error)]
         return dbstats.differences(manifest["tables"], restored)
+
+
+@contextmanager
+def _workdir(prefix: str):
+    """A scratch folder where backups go: the operator made room there, and it is never the
+    live data's folder."""
+    root = Path(settings.BACKUP_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root, prefix=prefix) as work:
+        yield Path(work)
 
 
 def _open_checked(path: Path, work: Path, database, *, check_schema=True):

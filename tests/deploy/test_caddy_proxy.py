@@ -3,6 +3,7 @@ static files from disk, the kiosk page and its pairing, a tap posted by an agent
 kiosk's WebSocket, the security headers, and /metrics closed to everyone but the scraper."""
 
 import datetime
+import functools
 import json
 import os
 import socket
@@ -13,14 +14,14 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
 
 from tests.deploy.tools import need
+from tests.processes import ROOT, sqlite_env
+from tests.processes import manage as run_manage
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(180)
 
 
@@ -58,29 +59,17 @@ def stack(tmp_path_factory):
     caddy_bin = need("caddy")
     https_port, daphne_port = free_port(), free_port()
     origin = f"https://localhost:{https_port}"
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
-        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
-        "VAR_DIR": str(tmp / "var"),
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "localhost",
-        "CSRF_TRUSTED_ORIGINS": origin,
-        "SITE_URL": origin,
+    env = sqlite_env(
+        tmp,
+        DEBUG="0",
+        ALLOWED_HOSTS="localhost",
+        CSRF_TRUSTED_ORIGINS=origin,
+        SITE_URL=origin,
         # Production's HTTPS settings: they only hold if Caddy's X-Forwarded-Proto is honoured.
-        "SECURE_SSL_REDIRECT": "1",
-        "SECURE_COOKIES": "1",
-    }
-
-    def manage(*args):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        ).stdout
+        SECURE_SSL_REDIRECT="1",
+        SECURE_COOKIES="1",
+    )
+    manage = functools.partial(run_manage, env)
 
     manage("migrate", "--no-input", "-v0")
     manage("seed_demo")

@@ -2,15 +2,15 @@
 uses PostgreSQL for the test database): a backup taken while another process keeps writing is
 consistent, and backup → wipe → restore gives every table back."""
 
+import functools
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.inventory.ops.archives import manifest_of
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.processes import ROOT, sqlite_env
+from tests.processes import manage as run_manage
 
 WRITER = """
 import os
@@ -32,25 +32,8 @@ print(json.dumps(databases.for_connection(connection).live_stats()))
 
 
 def test_backup_while_writing_then_wipe_and_restore(tmp_path):
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "VAR_DIR": str(tmp_path / "var"),
-        "BACKUP_DIR": str(tmp_path / "backups"),
-    }
-
-    def manage(*args, **kwargs):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-            **kwargs,
-        ).stdout
-
+    env = sqlite_env(tmp_path, BACKUP_DIR=str(tmp_path / "backups"))
+    manage = functools.partial(run_manage, env)
     manage("migrate", "--no-input", "-v0")
     manage("seed_demo")
     stop = tmp_path / "stop-writing"
