@@ -63,7 +63,7 @@ class Sqlite:
         midway rolls it back. Replacing the file by rename would be unsafe here: a running
         server keeps the old inode open and its -wal file would be replayed onto the new one."""
         progress("Checking the restored database before switching to it…")
-        candidate = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        candidate = sqlite3.connect(_uri(source, readonly=True), uri=True)
         try:
             self._check(candidate, expected)
             progress("Switching the live database to the restored copy…")
@@ -72,8 +72,8 @@ class Sqlite:
                 candidate.backup(live, pages=self.pages_per_step, progress=self._copied)
             finally:
                 live.close()
-        except sqlite3.Error as error:
-            raise DatabaseError(f"SQLite refused the restore: {error}") from None
+        except (sqlite3.Error, OSError) as error:
+            raise DatabaseError(f"The restore stopped: {error}") from None
         finally:
             candidate.close()
 
@@ -84,7 +84,7 @@ class Sqlite:
         scratch = workdir / "drill.sqlite3"
         progress(f"Restoring into a scratch database ({scratch})…")
         original, copy = (
-            sqlite3.connect(f"file:{source}?mode=ro", uri=True),
+            sqlite3.connect(_uri(source, readonly=True), uri=True),
             sqlite3.connect(scratch),
         )
         try:
@@ -109,8 +109,9 @@ class Sqlite:
         (dates, decimals), which would make its checksums differ from the archive's. The name
         may already be a URI (the test runner's shared in-memory database)."""
         name = str(self.connection.settings_dict["NAME"])
-        uri = name if name.startswith("file:") else f"file:{urllib.parse.quote(name)}"
-        return sqlite3.connect(uri, uri=True, timeout=60)
+        return sqlite3.connect(
+            name if name.startswith("file:") else _uri(name), uri=True, timeout=60
+        )
 
     def _check(self, candidate, expected: dict) -> None:
         (result,) = candidate.execute("PRAGMA integrity_check").fetchone()
@@ -121,6 +122,10 @@ class Sqlite:
             raise DatabaseError(
                 "The archived database does not match its manifest: " + "; ".join(problems)
             )
+
+
+def _uri(path, *, readonly=False) -> str:
+    return f"file:{urllib.parse.quote(str(path))}" + ("?mode=ro" if readonly else "")
 
 
 # Django settings keys that are not libpq connection parameters.
@@ -192,11 +197,15 @@ class Postgres:
         self._run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", *files])
 
     def drill(self, source: Path, workdir: Path, progress: Progress) -> dict:
+        from psycopg import sql
+
         self._check_client("pg_restore")
         scratch = f"{self.params['dbname']}_verify_{secrets.token_hex(4)}"
         progress(f"Restoring into a scratch database ({scratch})…")
         with self._connect(autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}" TEMPLATE template0')
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(scratch))
+            )
         try:
             self._run(
                 ["pg_restore", "--exit-on-error", "--no-owner", "--no-privileges", str(source)],
@@ -206,7 +215,11 @@ class Postgres:
                 return dbstats.table_stats(conn, self.vendor)
         finally:
             with self._connect(autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(scratch)
+                    )
+                )
 
     def live_stats(self) -> dict:
         with self._connect() as conn:
