@@ -237,6 +237,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # Configured here, run_huey adds no handler of its own: one line per message, in our format.
+    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 # Operations (inventory/ops): backups, scheduled jobs, notifications, health and metrics.
