@@ -15,7 +15,7 @@ run: export DEBUG = 1
 run: export KIOSK_DEMO = 1
 run: $(VENV)/.base-installed
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --site http://$(HOST):$(PORT)
 	$(BIN)/python manage.py ensure_admin --url http://$(HOST):$(PORT)/admin/
 	@echo "API docs: http://$(HOST):$(PORT)/api/docs/"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application

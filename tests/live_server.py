@@ -36,6 +36,7 @@ class LiveServer:
         self._logs = []
         self.env = {
             **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "SECRET_KEY": "live-server-tests-only-secret-key-0123456789-abcdefghij",
             "DEBUG": "0",
             "SECURE_SSL_REDIRECT": "0",
@@ -44,6 +45,7 @@ class LiveServer:
             "VAR_DIR": str(self.var),
             "DATABASE_URL": self._database_url(),
             "HUEY_IMMEDIATE": "1",
+            "DATABASE_POOL_SIZE": "20",
             "LOG_LEVEL": "WARNING",
             **(env or {}),
         }

@@ -1,7 +1,11 @@
-"""The kiosk WebSocket through the real ASGI stack (origin check, cookies, sessions)."""
+"""The kiosk WebSocket through the real ASGI stack (origin check, cookies, sessions).
+
+ORM work here runs through database_sync_to_async, which hands its connection back when done:
+a connection left checked out of the pool would keep the test database from being dropped.
+"""
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.test import Client
