@@ -26,7 +26,9 @@ def unreachable_database(transactional_db):
     connection is set aside, not closed: closing would drop SQLite's in-memory test database."""
     saved_settings, saved_connection = dict(connection.settings_dict), connection.connection
     if connection.vendor == "postgresql":
-        connection.settings_dict.update(HOST="127.0.0.1", PORT="1")
+        # Without the pool, which would hand out one of its open connections.
+        options = {k: v for k, v in connection.settings_dict["OPTIONS"].items() if k != "pool"}
+        connection.settings_dict.update(HOST="127.0.0.1", PORT="1", OPTIONS=options)
     else:
         connection.settings_dict["NAME"] = "/nonexistent-folder/db.sqlite3"
     connection.connection = None
