@@ -7,7 +7,7 @@ PORT ?= 8000
 # Debian packages the tests use: pyscard's headers, the PC/SC daemon with its virtual reader,
 # the browser for end-to-end tests with Japanese fonts for its screenshots, the reverse proxy,
 # and gettext for translations.
-APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext
+APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext prometheus systemd
 
 .PHONY: run test system-packages requirements lint
 
