@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from inventory.api_errors import error
 from inventory.items.uids import normalize_uid
+from inventory.ops.logging import bind_log_context
 from kiosk import broadcast
 from kiosk.models import Station
 from kiosk.scans import Scan, record_scans
@@ -34,6 +35,7 @@ class StationTokenAuthentication(authentication.BaseAuthentication):
         station = Station.objects.by_token(header[1])
         if station is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked station token.")
+        bind_log_context(station=station.name)
         return (None, station)
 
     def authenticate_header(self, request):

@@ -207,3 +207,21 @@ def test_taps_are_recorded_and_answered_when_the_screens_cannot_be_reached(
     assert response.status_code == 200
     assert response.json()["results"][0]["outcome"] == "session_started"
     assert ScanEvent.objects.count() == 1
+
+
+def test_log_lines_of_a_scan_request_name_the_station(client, station, monkeypatch):
+    import logging
+
+    from inventory.ops.logging import ContextFilter
+
+    seen = []
+
+    def record_scans(**kwargs):
+        record = logging.LogRecord("kiosk", logging.INFO, __file__, 1, "tap", (), None)
+        ContextFilter().filter(record)
+        seen.append(record.station)
+        return []
+
+    monkeypatch.setattr("kiosk.api.record_scans", record_scans)
+    post(client, station, batch(event("04AA000001", timezone.now())))
+    assert seen == ["Line 3"]
