@@ -51,9 +51,10 @@ def unescape_cell(cell: str) -> str:
     return cell
 
 
-def escape_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+def escape_cell(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return "" if value is None else value
 
 
 class _Line:

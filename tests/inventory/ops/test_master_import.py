@@ -222,7 +222,12 @@ def test_a_bad_last_row_leaves_the_database_unchanged():
 def test_upserts_by_code_and_reports_each_row():
     EmployeeFactory(code="0001", name="山田 太郎", department="製造一課", contact="内線 101")
     EmployeeFactory(code="0002", name="佐藤 花子", department="旧部署")
-    text = "code,name,department,contact\n0001,山田 太郎,製造一課,内線 101\n0002,佐藤 花子,品質保証課,\n0003,新人,製造,\n"
+    text = (
+        "code,name,department,contact\n"
+        "0001,山田 太郎,製造一課,内線 101\n"
+        "0002,佐藤 花子,品質保証課,\n"
+        "0003,新人,製造,\n"
+    )
 
     plan = apply_import(employees=employees(text))
 
