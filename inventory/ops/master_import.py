@@ -76,6 +76,20 @@ class Change:
     def kind(self) -> str:
         return self.master.model._meta.model_name
 
+    def described_changes(self) -> list[tuple[str, str, str]]:
+        """(column, before, after) as a person reads them in the preview."""
+        labels = {column.field: column.label for column in self.master.columns}
+        return [
+            (str(labels.get(name, name)), _cell_text(before), _cell_text(after))
+            for name, (before, after) in self.changes.items()
+        ]
+
+
+def _cell_text(value) -> str:
+    if value is None or value == []:
+        return "—"
+    return "; ".join(value) if isinstance(value, list) else str(value)
+
 
 @dataclass
 class Plan:
