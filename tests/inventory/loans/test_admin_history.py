@@ -15,6 +15,7 @@ def staff(manager, client):
     manager.is_staff = True
     manager.save()
     client.force_login(manager)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the pages are read in English below
     return manager
 
 
@@ -55,7 +56,7 @@ def test_the_overdue_list_costs_the_same_queries_for_any_length(
         assert len(client.get("/admin/loans/loan/overdue/").context["loans"]) == 11
 
 
-def test_the_employee_page_shows_what_they_hold_and_their_past_loans(client, staff, english):
+def test_the_employee_page_shows_what_they_hold_and_their_past_loans(client, staff):
     person = EmployeeFactory()
     held = late_loan(3)
     Loan.objects.filter(pk=held.pk).update(employee=person)
@@ -142,7 +143,7 @@ def test_searches_by_code_reading_and_uid_in_any_spelling(client, staff, term):
         assert [tag.uid for tag in tags] == ["1D2E3F40"]
 
 
-def test_a_manager_corrects_a_forgotten_return_from_the_loan_page(client, staff, english):
+def test_a_manager_corrects_a_forgotten_return_from_the_loan_page(client, staff):
     loan = late_loan(5)
     returned = timezone.localtime() - datetime.timedelta(hours=5, minutes=30)
 
@@ -177,7 +178,7 @@ def test_a_manager_corrects_a_forgotten_return_from_the_loan_page(client, staff,
     assert set(correction.details["after"]) == {"returned_at"}
 
 
-def test_a_refused_correction_shows_the_reason_and_changes_nothing(client, staff, english):
+def test_a_refused_correction_shows_the_reason_and_changes_nothing(client, staff):
     loan = late_loan(5)
     response = client.post(
         f"/admin/loans/loan/{loan.pk}/correct/",

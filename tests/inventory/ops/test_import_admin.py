@@ -13,6 +13,7 @@ def staff(manager, client):
     manager.is_staff = True
     manager.save()
     client.force_login(manager)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the pages are read in English below
     return manager
 
 
@@ -21,7 +22,7 @@ def upload(client, text, **extra):
     return client.post(URL, {"employees": file, **extra})
 
 
-def test_the_preview_shows_each_row_and_writes_nothing(client, staff, english):
+def test_the_preview_shows_each_row_and_writes_nothing(client, staff):
     EmployeeFactory(code="0001", name="山田 太郎", department="旧")
     EmployeeFactory(code="0099")
 
@@ -58,7 +59,7 @@ def test_a_change_made_between_preview_and_confirm_is_not_imported_blindly(clien
     assert [c.action for c in response.context["plan"].changes] == ["update"]
 
 
-def test_problems_are_listed_with_lines_and_nothing_can_be_confirmed(client, staff, english):
+def test_problems_are_listed_with_lines_and_nothing_can_be_confirmed(client, staff):
     response = upload(client, "code,name,status\n0001,山田,\n0002,,\n")
 
     page = response.content.decode()
