@@ -8,11 +8,14 @@ from rest_framework.response import Response
 
 from inventory.api_errors import error
 from inventory.loans import services
-from inventory.loans.models import OPEN, Door, Loan
+from inventory.loans.models import OPEN, Door, Loan, LoanEvent
 from inventory.loans.serializers import (
     BorrowSerializer,
     CancelSerializer,
+    CorrectSerializer,
+    LoanEventSerializer,
     LoanSerializer,
+    OverdueSerializer,
     ReturnSerializer,
 )
 
@@ -22,6 +25,7 @@ class LoanFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past due")
     employee = django_filters.CharFilter(field_name="employee__code", label="Employee code")
     item = django_filters.CharFilter(field_name="item__code", label="Tool code")
+    station = django_filters.NumberFilter(field_name="station_id", label="Borrowed at station (id)")
 
     class Meta:
         model = Loan
@@ -62,6 +66,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "create": ["loans.add_loan"],
         "return_loan": ["loans.change_loan"],
         "cancel": ["loans.change_loan"],
+        "correct": ["loans.change_loan"],
     }
 
     @extend_schema(request=BorrowSerializer, responses={201: LoanSerializer, **_ERRORS})
@@ -98,6 +103,85 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             loan=self.get_object(), door=Door.API, by=request.user, reason=data["reason"]
         )
         return Response(LoanSerializer(loan).data)
+
+    @extend_schema(request=CorrectSerializer, responses={200: LoanSerializer, **_ERRORS})
+    @action(detail=True, methods=["post"])
+    def correct(self, request, pk=None):
+        """Correct the times of a loan (Managers). The original events stay in the history; a
+        correction event records the times before and after, the reason and who did it."""
+        data = _valid(CorrectSerializer, request)
+        loan = services.correct_loan(
+            loan=self.get_object(),
+            by=request.user,
+            door=Door.API,
+            reason=data["reason"],
+            borrowed_at=data.get("borrowed_at"),
+            due_at=data.get("due_at"),
+            returned_at=data.get("returned_at"),
+        )
+        return Response(LoanSerializer(loan).data)
+
+
+class HistoryFilter(django_filters.FilterSet):
+    employee = django_filters.CharFilter(field_name="employee_code", label="Employee code")
+    item = django_filters.CharFilter(field_name="item_code", label="Tool code")
+    station = django_filters.NumberFilter(field_name="station_id", label="Station id")
+
+    class Meta:
+        model = LoanEvent
+        fields = ["kind", "door", "loan"]
+
+
+HistoryFilter.base_filters["from"] = django_filters.DateFilter(
+    field_name="at", lookup_expr="date__gte", label="On or after (local date)"
+)
+HistoryFilter.base_filters["to"] = django_filters.DateFilter(
+    field_name="at", lookup_expr="date__lte", label="On or before (local date)"
+)
+
+
+class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every borrow, return, cancel, handover and correction, newest first, with names and
+    codes as they were at the time."""
+
+    queryset = LoanEvent.objects.order_by("-at", "-pk")
+    serializer_class = LoanEventSerializer
+    filterset_class = HistoryFilter
+
+
+class OverdueFilter(django_filters.FilterSet):
+    employee = django_filters.CharFilter(field_name="employee__code", label="Employee code")
+    item = django_filters.CharFilter(field_name="item__code", label="Tool code")
+    department = django_filters.CharFilter(field_name="employee__department", label="Department")
+    station = django_filters.NumberFilter(field_name="station_id", label="Station id")
+
+    class Meta:
+        model = Loan
+        fields = []
+
+
+class OverdueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Open loans past their due time, the latest first, with the holder's department and
+    contact: the list to phone through."""
+
+    serializer_class = OverdueSerializer
+    filterset_class = OverdueFilter
+    queryset = Loan.objects.none()  # for the permission check; get_queryset gives the rows
+
+    def get_queryset(self):
+        return (
+            Loan.objects.overdue(self._now())
+            .select_related("item", "employee", "station")
+            .order_by("due_at", "pk")
+        )
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": self._now()}
+
+    def _now(self):
+        if not hasattr(self, "_moment"):
+            self._moment = timezone.now()
+        return self._moment
 
 
 def _valid(serializer_class, request) -> dict:
