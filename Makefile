@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the tests use: pyscard's headers, the PC/SC daemon with its virtual reader,
-# the browser for end-to-end tests, the reverse proxy, and gettext for translations.
-APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium caddy gettext
+# the browser for end-to-end tests with Japanese fonts for its screenshots, the reverse proxy,
+# and gettext for translations.
+APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext
 
 .PHONY: run test system-packages requirements lint
 
@@ -19,8 +20,11 @@ run: $(VENV)/.base-installed
 	@echo "API docs: http://$(HOST):$(PORT)/api/docs/"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
+# Browser tests get their own pytest process: Playwright leaves an event loop running in the
+# main thread, which breaks async tests that run after it.
 test: system-packages $(VENV)/.dev-installed
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m browser
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

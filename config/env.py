@@ -62,7 +62,7 @@ def env_time(name: str, default: str) -> tuple[int, int]:
     return hours, minutes
 
 
-def database_from_url(url: str, *, base_dir: Path) -> dict:
+def database_from_url(url: str, *, base_dir: Path, pool_size: int = 20) -> dict:
     """Django DATABASES entry from `postgres://user:pass@host:port/name` or `sqlite:///path`.
 
     Engines are django-prometheus' wrappers so query counts and latencies reach /metrics.
@@ -96,9 +96,12 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": options,
+            # Under ASGI each request runs in its own thread, so per-thread persistent
+            # connections are never reused; a pool shared by the process is (0: no pool).
+            "OPTIONS": {
+                **({"pool": {"min_size": 2, "max_size": pool_size}} if pool_size else {}),
+                **options,
+            },
         }
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with postgres:// or sqlite:///, not {url.split(':')[0]!r}"

@@ -107,7 +107,9 @@ TEMPLATES = [
 
 DATABASES = {
     "default": database_from_url(
-        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}", base_dir=BASE_DIR
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        base_dir=BASE_DIR,
+        pool_size=env_int("DATABASE_POOL_SIZE", 20, minimum=0),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -148,6 +150,13 @@ USE_TZ = True
 
 # A loan without its own period is due at this local time: today, or tomorrow when taken later.
 LOAN_DUE_TIME = env_time("LOAN_DUE_TIME", "18:00")
+
+# Kiosk: a badge tap opens a session that lasts this long after the person's last tap.
+KIOSK_SESSION_SECONDS = env_int("KIOSK_SESSION_SECONDS", 30, minimum=5)
+# Demo mode puts tap buttons for the demo badges and tools on the kiosk screen.
+KIOSK_DEMO = env_bool("KIOSK_DEMO", False)
+# Where the kiosk page finds its local agent while the server is unreachable.
+KIOSK_AGENT_STATUS_URL = env_str("KIOSK_AGENT_STATUS_URL", "http://127.0.0.1:7071/status")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

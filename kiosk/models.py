@@ -66,6 +66,15 @@ class Station(models.Model):
         Loan, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     undo_expires_at = models.DateTimeField(null=True, blank=True)
+    # Enrolment by tap: the next UID read here is bound to this person or tool.
+    enrol_employee = models.ForeignKey(
+        Employee, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    enrol_item = models.ForeignKey(
+        Item, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    enrol_replace = models.BooleanField(default=False)
+    enrol_expires_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

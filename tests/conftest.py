@@ -70,3 +70,20 @@ def api():
             return self
 
     return Client()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's set-up, plus a clean hand-back: a thread of an async test (Channels'
+    executor) can still hold a connection to the test database when the session ends, and
+    PostgreSQL refuses to drop a database that has one."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [connection.settings_dict["NAME"]],
+            )

@@ -56,5 +56,10 @@ class Employee(models.Model):
         return f"{self.name} ({self.code})"
 
     @property
+    def status_label(self):
+        """The status in words, translated when it is shown (not when it is read)."""
+        return self.Status(self.status).label
+
+    @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE

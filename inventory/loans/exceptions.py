@@ -1,7 +1,17 @@
 """Domain errors raised by the use cases, each with a stable code for machines and a
 translated message for people (rendered in the language active when it is read)."""
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+
+
+def _interpolate(template, params) -> str:
+    return str(template) % params
+
+
+# A translatable text with parameters that is translated when shown, not when raised: a kiosk
+# switched to English renders a refusal that was raised while Japanese was active.
+interpolate_lazy = lazy(_interpolate, str)
 
 
 class DomainError(Exception):
@@ -63,3 +73,11 @@ class InvalidRequest(DomainError):
     code = "INVALID"
     status = 400
     template = _("%(reason)s")
+
+
+class TagInUse(DomainError):
+    code = "TAG_IN_USE"
+    template = _(
+        "Tag %(uid)s is already enrolled to %(owner)s. Deactivate that tag first if the card "
+        "really changed hands."
+    )

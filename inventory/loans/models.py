@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -115,6 +117,11 @@ class Loan(models.Model):
     @property
     def is_open(self) -> bool:
         return self.returned_at is None and self.cancelled_at is None
+
+    @property
+    def time_out(self) -> datetime.timedelta:
+        """How long the tool has been (or was) out."""
+        return (self.returned_at or self.cancelled_at or timezone.now()) - self.borrowed_at
 
     def is_overdue(self, now=None) -> bool:
         return self.is_open and self.due_at < (now or timezone.now())

@@ -28,6 +28,7 @@ from inventory.loans.exceptions import (
     LoanNotOpen,
     NotFound,
     UnknownTag,
+    interpolate_lazy,
 )
 from inventory.loans.models import Door, Loan, LoanEvent
 
@@ -52,7 +53,7 @@ def borrow(
     with transaction.atomic():
         item = _lock_item(item.pk)
         employee = _lock_employee(employee.pk)
-        _ensure_loanable(item, at)
+        ensure_loanable(item, at)
         _ensure_active(employee)
         holder = Loan.objects.open().filter(item=item).select_related("employee").first()
         if holder is not None:
@@ -154,7 +155,7 @@ def handover(
         employee = _lock_employee(employee.pk)
         if previous.employee_id == employee.pk:
             raise InvalidRequest(reason=_("The tool is already on loan to this person."))
-        _ensure_loanable(item, at)
+        ensure_loanable(item, at)
         _ensure_active(employee)
         previous.item = item
         _close(previous, by=by, returned_at=at, condition=Loan.Condition.OK)
@@ -305,7 +306,8 @@ def _lock_open_loan(pk: int) -> Loan:
     return loan
 
 
-def _ensure_loanable(item: Item, at: datetime.datetime) -> None:
+def ensure_loanable(item: Item, at: datetime.datetime) -> None:
+    """Raise ItemNotLoanable (saying why) unless the tool may be lent at `at`."""
     if item.status == Item.Status.MAINTENANCE:
         raise ItemNotLoanable(item=item, reason=_("it is in maintenance."))
     if item.status == Item.Status.RETIRED:
@@ -313,14 +315,16 @@ def _ensure_loanable(item: Item, at: datetime.datetime) -> None:
     if item.calibration_overdue(timezone.localdate(at)):
         raise ItemNotLoanable(
             item=item,
-            reason=_("its calibration was due on %(date)s.")
-            % {"date": formats.date_format(item.calibration_due, "SHORT_DATE_FORMAT")},
+            reason=interpolate_lazy(
+                _("its calibration was due on %(date)s."),
+                {"date": formats.date_format(item.calibration_due, "SHORT_DATE_FORMAT")},
+            ),
         )
 
 
 def _ensure_active(employee: Employee) -> None:
     if not employee.is_active:
-        raise EmployeeNotActive(employee=employee, status=employee.get_status_display())
+        raise EmployeeNotActive(employee=employee, status=employee.status_label)
 
 
 def _lend(*, item, employee, door, by, station, at, due_at, note) -> Loan:

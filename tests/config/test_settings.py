@@ -65,7 +65,10 @@ def test_database_urls_for_both_vendors():
         "db.local",
         "5433",
     )
-    assert pg["OPTIONS"] == {"sslmode": "require"}
+    assert pg["OPTIONS"]["sslmode"] == "require"
+    assert pg["OPTIONS"]["pool"]["max_size"] == 20
+    no_pool = database_from_url("postgres://db/crib", base_dir=ROOT, pool_size=0)
+    assert "pool" not in no_pool["OPTIONS"]
     lite = database_from_url("sqlite:///var/x.sqlite3", base_dir=ROOT)
     assert lite["NAME"] == ROOT / "var/x.sqlite3"
     assert database_from_url("sqlite:////tmp/x.db", base_dir=ROOT)["NAME"] == Path("/tmp/x.db")

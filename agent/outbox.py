@@ -1,0 +1,211 @@
+"""The local SQLite outbox: every tap is committed here before anything touches the network.
+
+One connection guarded by a lock serves the reader, sender and status threads; every statement
+takes well under a millisecond except the commit's fsync, so the lock is never held for long.
+"""
+
+import os
+import pwd
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+PENDING, DELIVERED, REJECTED = "pending", "delivered", "rejected"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    -- AUTOINCREMENT: a sequence number is never reused, even after pruning the newest rows.
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    uid TEXT NOT NULL,
+    read_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'rejected')),
+    settled_at TEXT,
+    outcome TEXT,
+    message TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_state ON events (state, seq);
+"""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    id: str
+    uid: str
+    read_at: datetime
+    state: str = PENDING
+    outcome: str | None = None
+    message: str | None = None
+
+    def wire(self) -> dict:
+        return {"id": self.id, "uid": self.uid, "read_at": iso(self.read_at)}
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The server's answer for one event."""
+
+    event_id: str
+    state: str
+    outcome: str | None = None
+    message: str | None = None
+
+
+class Outbox:
+    def __init__(self, path: Path, *, read_only: bool = False):
+        self.path = Path(path)
+        if read_only:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: statements commit as they run; multi-statement changes use an
+            # explicit BEGIN IMMEDIATE so they take the write lock before reading.
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._db.row_factory = sqlite3.Row
+        # Another process (the durability test, `status`) may hold the lock for a moment.
+        self._db.execute("PRAGMA busy_timeout = 5000")
+        if not read_only:
+            self._db.execute("PRAGMA journal_mode = WAL")
+            # FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and a
+            # tap acknowledged to the reader loop must survive a power cut.
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add(self, uid: str, read_at: datetime) -> Event:
+        """Store one tap; when this returns the event is on disk."""
+        event_id = str(uuid.uuid4())
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO events (id, uid, read_at) VALUES (?, ?, ?)",
+                (event_id, uid, iso(read_at)),
+            )
+        return Event(seq=cursor.lastrowid, id=event_id, uid=uid, read_at=read_at)
+
+    def pending(self, limit: int) -> list[Event]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM events WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+        return [_event(row) for row in rows]
+
+    def settle(self, settlements: Iterable[Settlement], now: datetime | None = None) -> int:
+        """Record the server's answers in one transaction; returns how many changed."""
+        settled_at = iso(now or utc_now())
+        rows = [(s.state, settled_at, s.outcome, s.message, s.event_id) for s in settlements]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.executemany(
+                    "UPDATE events SET state = ?, settled_at = ?, outcome = ?, message = ? "
+                    "WHERE id = ? AND state = 'pending'",
+                    rows,
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return cursor.rowcount
+
+    def depth(self) -> int:
+        with self._lock:
+            return self._db.execute(
+                "SELECT count(*) FROM events WHERE state = 'pending'"
+            ).fetchone()[0]
+
+    def oldest_pending_seconds(self, now: datetime | None = None) -> float | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT read_at FROM events WHERE state = 'pending' ORDER BY seq LIMIT 1"
+            ).fetchone()
+        if row is None:
+            return None
+        # The Pi has no RTC: a clock stepped back by NTP must not show a negative age.
+        age = (now or utc_now()) - datetime.fromisoformat(row["read_at"])
+        return max(0.0, age.total_seconds())
+
+    def recent(self, limit: int = 10) -> list[Event]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM events ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [_event(row) for row in rows]
+
+    def rejected(self, limit: int = 20) -> list[Event]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM events WHERE state = 'rejected' ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [_event(row) for row in rows]
+
+    def count(self, state: str) -> int:
+        with self._lock:
+            return self._db.execute(
+                "SELECT count(*) FROM events WHERE state = ?", (state,)
+            ).fetchone()[0]
+
+    def prune(self, retention_days: int, now: datetime | None = None) -> int:
+        """Forget delivered events older than the retention; pending and rejected stay."""
+        cutoff = iso((now or utc_now()) - timedelta(days=retention_days))
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM events WHERE state = 'delivered' AND settled_at < ?", (cutoff,)
+            )
+        return cursor.rowcount
+
+
+def foreign_owner(path: Path, euid: int | None = None) -> str | None:
+    """Why root must not open this outbox, or None.
+
+    SQLite creates the -wal and -shm files even for a read-only connection. Made by root in the
+    service's state directory, they would leave the service user unable to write its own outbox
+    after someone ran `sudo python -m agent status` to look at it.
+    """
+    if (os.geteuid() if euid is None else euid) != 0:
+        return None
+    for candidate in (path, path.parent):
+        if candidate.exists():
+            owner = candidate.stat().st_uid
+            if owner != 0:
+                name = pwd.getpwuid(owner).pw_name if _known_uid(owner) else str(owner)
+                return f"{candidate} belongs to {name}; run this as that user (sudo -u {name} ...)"
+            return None
+    return None
+
+
+def _known_uid(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
+
+def _event(row: sqlite3.Row) -> Event:
+    return Event(
+        seq=row["seq"],
+        id=row["id"],
+        uid=row["uid"],
+        read_at=datetime.fromisoformat(row["read_at"]),
+        state=row["state"],
+        outcome=row["outcome"],
+        message=row["message"],
+    )

@@ -1,0 +1,171 @@
+"""Sends pending outbox events to the server, oldest first, and records each event's answer."""
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+
+from agent.outbox import DELIVERED, REJECTED, Event, Outbox, Settlement, iso, utc_now
+from agent.state import AgentState
+from agent.transport import GATEWAY_ERRORS, Transport, TransportError
+
+log = logging.getLogger("agent.sender")
+
+SCANS_PATH = "/api/v1/kiosk/scans"
+TOKEN_RETRY_SECONDS = 60.0
+
+
+class Backoff:
+    """Exponential delays with jitter: attempt n waits between half and all of base * 2**n.
+
+    The jitter keeps several kiosks that lost the server together from all retrying in the same
+    instant when it comes back; the cap keeps the wait after a long outage short.
+    """
+
+    def __init__(
+        self,
+        base: float = 0.5,
+        cap: float = 30.0,
+        rng: Callable[[], float] = random.random,
+    ):
+        self.base, self.cap, self.rng = base, cap, rng
+        self.attempts = 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.cap, self.base * 2**self.attempts)
+        self.attempts += 1
+        return ceiling / 2 + self.rng() * ceiling / 2
+
+    def reset(self) -> None:
+        self.attempts = 0
+
+
+class Sender:
+    def __init__(
+        self,
+        outbox: Outbox,
+        transport: Transport,
+        state: AgentState,
+        batch_max: int = 100,
+        backoff: Backoff | None = None,
+    ):
+        self.outbox = outbox
+        self.transport = transport
+        self.state = state
+        self.batch_max = batch_max
+        self.backoff = backoff or Backoff()
+        self.limit = batch_max
+
+    def run(self, stop: threading.Event, wake: threading.Event) -> None:
+        """Send until stop is set; the reader sets wake after each commit, so a tap goes at once.
+
+        A wake also cuts a backoff wait short: a fresh tap is the best moment to try the server
+        again, and taps come at human pace, so this cannot turn into a flood.
+        """
+        while not stop.is_set():
+            wake.clear()  # before reading the outbox, so a commit racing with us is not missed
+            try:
+                delay = self.send_once()
+            except Exception:
+                # A bug or a failing disk must not end sending for good: say so, wait, go on.
+                log.exception("sending failed unexpectedly")
+                self.state.error("sender", "sending failed unexpectedly; see the log")
+                delay = self.backoff.next_delay()
+            if delay != 0:
+                wake.wait(delay)
+
+    def send_once(self) -> float | None:
+        """Send one batch; returns seconds to wait before the next (None: until woken)."""
+        batch = self.outbox.pending(self.limit)
+        if not batch:
+            return None
+        payload = {"sent_at": iso(utc_now()), "events": [event.wire() for event in batch]}
+        try:
+            response = self.transport.post(SCANS_PATH, payload)
+        except TransportError as exc:
+            self.state.unreachable(f"server unreachable: {exc}")
+            return self._retry_later()
+        if response.status in GATEWAY_ERRORS:
+            self.state.unreachable(f"server unavailable ({response.status})")
+            return self._retry_later()
+        if response.status == 401:
+            if self.state.token_rejected:
+                log.error("the station token is still rejected (401); %d taps waiting", len(batch))
+            self.state.token_refused()
+            return TOKEN_RETRY_SECONDS
+        if response.status == 400:
+            self.state.answered()
+            return self._refused_batch(batch, response.text)
+        if response.status != 200:
+            self.state.server_answered(True)
+            self.state.error("sender", f"server answered {response.status}: {response.text[:200]}")
+            return self._retry_later()
+        return self._record_results(batch, response.body)
+
+    def _record_results(self, batch: list[Event], body) -> float:
+        answers = _results_by_id(body)
+        settlements = []
+        for event in batch:
+            answer = answers.get(event.id)
+            if answer is None:
+                continue
+            status, outcome, message = answer
+            if status in ("applied", "duplicate"):
+                settlements.append(Settlement(event.id, DELIVERED, outcome, message))
+                log.info("delivered seq=%d uid=%s %s: %s", event.seq, event.uid, status, outcome)
+            elif status == "rejected":
+                settlements.append(Settlement(event.id, REJECTED, outcome, message))
+                log.error("server rejected seq=%d uid=%s: %s", event.seq, event.uid, message)
+        self.outbox.settle(settlements)
+        if settlements:
+            self.state.delivered()
+        if len(settlements) < len(batch):
+            self.state.server_answered(True)
+            missing = len(batch) - len(settlements)
+            self.state.error("sender", f"server gave no usable result for {missing} event(s)")
+            return self._retry_later()
+        self.state.answered("sender")
+        self.backoff.reset()
+        return 0.0
+
+    def _refused_batch(self, batch: list[Event], reason: str) -> float:
+        """A 400 refuses the whole batch, so one bad event would block every later one.
+
+        Rather than resend the same batch forever, bisect: halve the batch size after each
+        refusal (successes in between deliver the events before the bad one, in order) until a
+        single event is refused, and mark that one rejected with the server's reason: kept in the
+        outbox, visible in `status`, never resent. Then full batches resume. Each answer is
+        deterministic, so there is no backoff; 100 events take at most about 14 requests.
+        """
+        if len(batch) > 1:
+            self.limit = len(batch) // 2
+            log.warning("server refused a batch of %d (400); retrying %d", len(batch), self.limit)
+            return 0.0
+        event = batch[0]
+        message = f"server answered 400: {reason[:500]}"
+        self.outbox.settle([Settlement(event.id, REJECTED, None, message)])
+        log.error("rejected seq=%d uid=%s: %s", event.seq, event.uid, message)
+        self.limit = self.batch_max
+        return 0.0
+
+    def _retry_later(self) -> float:
+        delay = self.backoff.next_delay()
+        # The problem itself is logged once when it starts (AgentState.error); not every retry.
+        log.debug("will retry in %.1f s (attempt %d)", delay, self.backoff.attempts)
+        return delay
+
+
+def _results_by_id(body) -> dict[str, tuple[str, str | None, str | None]]:
+    results = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(results, list):
+        return {}
+    answers = {}
+    for result in results:
+        if isinstance(result, dict) and isinstance(result.get("id"), str):
+            outcome, message = result.get("outcome"), result.get("message")
+            answers[result["id"]] = (
+                result.get("status"),
+                None if outcome is None else str(outcome),
+                None if message is None else str(message),
+            )
+    return answers

@@ -1,0 +1,91 @@
+"""What a person does at a kiosk or for a kiosk besides tapping: undo, end, enrol."""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.employees.models import Employee
+from inventory.items.models import Item
+from inventory.loans import services
+from inventory.loans.exceptions import DomainError
+from inventory.loans.models import Door
+from kiosk import broadcast
+from kiosk.models import Station
+
+ENROL_WINDOW = datetime.timedelta(seconds=60)
+
+
+def undo_last_borrow(*, station: Station) -> bool:
+    """Cancel the station's own last borrow (a mis-tap) if it is less than a minute old."""
+    with transaction.atomic():
+        station = Station.objects.select_for_update().get(pk=station.pk)
+        loan = station.undoable_loan
+        if loan is None or not station.undo_expires_at or timezone.now() >= station.undo_expires_at:
+            return False
+        station.undoable_loan, station.undo_expires_at = None, None
+        station.save(update_fields=["undoable_loan", "undo_expires_at"])
+        try:
+            services.cancel_loan(
+                loan=loan, door=Door.KIOSK, station=station, reason=_("Undone at the kiosk")
+            )
+        except DomainError:
+            return False  # already returned or cancelled elsewhere: nothing to undo
+        transaction.on_commit(lambda: broadcast.publish(station.pk))
+    return True
+
+
+def end_session(*, station: Station) -> None:
+    with transaction.atomic():
+        Station.objects.select_for_update().filter(pk=station.pk).update(
+            session_employee=None, session_expires_at=None
+        )
+        transaction.on_commit(lambda: broadcast.publish(station.pk))
+
+
+def start_enrolment(
+    *,
+    station: Station,
+    employee: Employee | None = None,
+    item: Item | None = None,
+    replace: bool = False,
+) -> datetime.datetime:
+    """The next tag tapped on `station` within a minute is bound to `employee` or `item`
+    (with `replace`, the owner's old tags are deactivated in the same step). The kiosk shows
+    a banner meanwhile and does not treat that tap as a loan. Returns the deadline."""
+    if (employee is None) == (item is None):
+        raise ValueError("start_enrolment needs exactly one of employee or item")
+    deadline = timezone.now() + ENROL_WINDOW
+    with transaction.atomic():
+        Station.objects.select_for_update().filter(pk=station.pk).update(
+            enrol_employee=employee,
+            enrol_item=item,
+            enrol_replace=replace,
+            enrol_expires_at=deadline,
+        )
+        transaction.on_commit(lambda: broadcast.publish(station.pk))
+    return deadline
+
+
+def create_station(*, name: str, location: str = "") -> tuple[Station, str, str]:
+    """A new station with its agent token and a pairing code (both shown only now)."""
+    from kiosk import pairing
+
+    with transaction.atomic():
+        station = Station(name=name, location=location)
+        token = station.issue_token()
+        station.save()
+        code = pairing.start_pairing(station)
+    return station, token, code
+
+
+def rotate_token(*, station: Station) -> str:
+    """A new agent token; the old one stops working at once."""
+    token = station.issue_token()
+    station.save(update_fields=["token_hash", "token_created_at", "revoked_at"])
+    return token
+
+
+def revoke_token(*, station: Station) -> None:
+    Station.objects.filter(pk=station.pk).update(revoked_at=timezone.now())

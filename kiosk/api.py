@@ -1,0 +1,185 @@
+"""The agent's API: scans and heartbeats, authenticated by the station's token."""
+
+import uuid
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import authentication, exceptions, permissions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory.api_errors import error
+from inventory.items.uids import normalize_uid
+from kiosk import broadcast
+from kiosk.models import Station
+from kiosk.scans import Scan, record_scans
+
+MAX_EVENTS = 500
+
+
+class StationTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Station <token>`; request.auth is the Station."""
+
+    keyword = "Station"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode(errors="replace").split()
+        if not header or header[0] != self.keyword:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Use: Authorization: Station <token>")
+        station = Station.objects.by_token(header[1])
+        if station is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked station token.")
+        return (None, station)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class StationTokenScheme(OpenApiAuthenticationExtension):
+    target_class = StationTokenAuthentication
+    name = "stationToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Station <token>` as printed by `manage.py create_station`.",
+        }
+
+
+class IsStation(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return isinstance(request.auth, Station)
+
+
+class ScanEventIn(serializers.Serializer):
+    id = serializers.UUIDField()
+    uid = serializers.CharField(max_length=64)
+    read_at = serializers.DateTimeField()
+
+
+class ScanBatchIn(serializers.Serializer):
+    sent_at = serializers.DateTimeField()
+    # Each event is checked on its own: one malformed event is rejected, the others applied.
+    events = serializers.ListField(
+        child=serializers.DictField(), min_length=1, max_length=MAX_EVENTS
+    )
+
+
+class ScanResultOut(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["applied", "duplicate", "rejected"])
+    outcome = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class ScanBatchOut(serializers.Serializer):
+    results = ScanResultOut(many=True)
+
+
+class AgentView(APIView):
+    authentication_classes = [StationTokenAuthentication]
+    permission_classes = [IsStation]
+
+
+class ScanBatchView(AgentView):
+    @extend_schema(
+        request=ScanBatchIn,
+        responses={200: ScanBatchOut, 400: error("Not a batch."), 401: error("Bad token.")},
+        examples=[
+            OpenApiExample(
+                "One tap",
+                request_only=True,
+                value={
+                    "sent_at": "2026-11-24T00:30:00.120Z",
+                    "events": [
+                        {
+                            "id": "6f1c2b8e-2f51-4c1e-9a4c-0c1b7f0e9d11",
+                            "uid": "04A1B2C3D4E5F6",
+                            "read_at": "2026-11-24T00:30:00.050Z",
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    def post(self, request):
+        received_at = timezone.now()
+        batch = ScanBatchIn(data=request.data)
+        batch.is_valid(raise_exception=True)
+        results = record_scans(
+            station=request.auth,
+            scans=[_scan(raw) for raw in batch.validated_data["events"]],
+            sent_at=batch.validated_data["sent_at"],
+            received_at=received_at,
+        )
+        return Response({"results": [result.__dict__ for result in results]})
+
+
+def _scan(raw: dict) -> Scan:
+    raw_id = str(raw.get("id", ""))
+    event = ScanEventIn(data=raw)
+    if not event.is_valid():
+        try:
+            event_id = uuid.UUID(raw_id)
+        except ValueError:
+            event_id = None
+        problems = "; ".join(f"{field}: {errors[0]}" for field, errors in event.errors.items())
+        return Scan(id=event_id, raw_id=raw_id, uid=str(raw.get("uid", "")), problem=problems)
+    data = event.validated_data
+    try:
+        uid = normalize_uid(data["uid"])
+    except Exception as invalid:  # django ValidationError: not hex, wrong length
+        return Scan(
+            id=data["id"],
+            raw_id=raw_id,
+            uid=data["uid"],
+            read_at=data["read_at"],
+            problem=" ".join(getattr(invalid, "messages", [str(invalid)])),
+        )
+    return Scan(id=data["id"], raw_id=raw_id, uid=uid, read_at=data["read_at"])
+
+
+class HeartbeatIn(serializers.ModelSerializer):
+    class Meta:
+        model = Station
+        fields = [
+            "reader_connected",
+            "reader_name",
+            "outbox_depth",
+            "oldest_pending_seconds",
+            "agent_version",
+            "hostname",
+            "uptime_seconds",
+            "cpu_temperature",
+        ]
+        extra_kwargs = {
+            "reader_name": {"allow_null": True},
+            "agent_version": {"allow_null": True},
+            "hostname": {"allow_null": True},
+        }
+
+
+class HeartbeatView(AgentView):
+    @extend_schema(
+        request=HeartbeatIn,
+        responses={204: None, 400: error("Bad status fields."), 401: error("Bad token.")},
+    )
+    def post(self, request):
+        status = HeartbeatIn(data=request.data, partial=True)
+        status.is_valid(raise_exception=True)
+        fields = {
+            # Text columns store "unknown" as empty, not NULL.
+            key: "" if value is None and key in TEXT_FIELDS else value
+            for key, value in status.validated_data.items()
+        }
+        Station.objects.filter(pk=request.auth.pk).update(last_seen_at=timezone.now(), **fields)
+        broadcast.reader_changed(request.auth.pk)
+        return Response(status=204)
+
+
+TEXT_FIELDS = {"reader_name", "agent_version", "hostname"}

@@ -1,0 +1,49 @@
+"""The one publisher to kiosk screens: renders the `state` partial and sends it to the station's
+group. Called only from transaction.on_commit, so a screen never shows what was rolled back.
+
+Each push is rendered once per language; every connection picks its own (a kiosk can be
+switched to English while the one next to it stays Japanese).
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from kiosk.models import ScanEvent
+from kiosk.screen import load_station, reader_context, screen_context
+
+
+def group_name(station_id: int) -> str:
+    return f"kiosk.station.{station_id}"
+
+
+def taps_recorded(station_id: int, events: list[ScanEvent]) -> None:
+    applied = [event for event in events if event.status == ScanEvent.Status.APPLIED]
+    live = [event for event in applied if event.live]
+    late = len(applied) - len(live)
+    if not applied:
+        return
+    publish(station_id, result=live[-1] if live else None, late_count=late)
+
+
+def publish(station_id: int, *, result: ScanEvent | None = None, late_count: int = 0) -> None:
+    """Push the station's current state (and a tap result, if any) to its screens."""
+    context = screen_context(load_station(station_id), result=result, late_count=late_count)
+    send(station_id, "kiosk/screen.html#state", context)
+
+
+def reader_changed(station_id: int) -> None:
+    """A heartbeat: refresh only the reader status, leaving a result on screen alone."""
+    send(station_id, "kiosk/screen.html#reader", reader_context(station_id))
+
+
+def send(station_id: int, template: str, context: dict) -> None:
+    html = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            html[language] = render_to_string(template, context)
+    async_to_sync(get_channel_layer().group_send)(
+        group_name(station_id), {"type": "kiosk.update", "html": html}
+    )

@@ -1,0 +1,69 @@
+"""Binding a kiosk browser to its station.
+
+An administrator makes a one-time pairing code; opening its URL in the kiosk's browser stores
+a signed, HttpOnly cookie naming the station and its browser generation. Bumping the
+generation (admin action) unpairs every browser paired before; the code works once.
+"""
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from kiosk.models import Station, hash_secret
+
+COOKIE = "kiosk_station"
+COOKIE_MAX_AGE = 10 * 365 * 24 * 3600
+CODE_LIFETIME = datetime.timedelta(days=1)
+_SALT = "kiosk.pairing"
+
+
+def start_pairing(station: Station) -> str:
+    """A new one-time pairing code for `station` (any previous code stops working)."""
+    code = secrets.token_urlsafe(16)
+    Station.objects.filter(pk=station.pk).update(
+        pairing_code_hash=hash_secret(code), pairing_expires_at=timezone.now() + CODE_LIFETIME
+    )
+    return code
+
+
+def pair_url(code: str) -> str:
+    path = reverse("kiosk:pair", args=[code])
+    return f"{settings.SITE_URL}{path}" if settings.SITE_URL else path
+
+
+def redeem(code: str) -> Station | None:
+    """The station this code pairs, consuming the code; None if unknown, used or expired."""
+    with transaction.atomic():
+        station = (
+            Station.objects.select_for_update()
+            .filter(pairing_code_hash=hash_secret(code), pairing_expires_at__gt=timezone.now())
+            .first()
+        )
+        if station is not None:
+            station.pairing_code_hash, station.pairing_expires_at = "", None
+            station.save(update_fields=["pairing_code_hash", "pairing_expires_at"])
+    return station
+
+
+def cookie_value(station: Station) -> str:
+    return signing.dumps([station.pk, station.browser_generation], salt=_SALT)
+
+
+def station_from_cookie(value: str | None) -> Station | None:
+    """The station a browser is paired with, if its cookie is genuine and still current."""
+    if not value:
+        return None
+    try:
+        station_id, generation = signing.loads(value, salt=_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return Station.objects.filter(pk=station_id, browser_generation=generation).first()
+
+
+def unpair_all(station: Station) -> None:
+    Station.objects.filter(pk=station.pk).update(browser_generation=station.browser_generation + 1)

@@ -1,0 +1,256 @@
+"""The tap rules: what one UID read at a station means, given that station's state.
+
+Called by kiosk.scans with the station row locked, so the state read here (open session,
+tool waiting for a badge, last UID) cannot change underneath. Every loan change goes through
+inventory.loans.services; this module only decides which use case a tap is.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.items.models import Item, Tag
+from inventory.items.services import enrol_tag
+from inventory.loans import services
+from inventory.loans.exceptions import DomainError, EmployeeNotActive
+from inventory.loans.models import Door, Loan
+from kiosk.models import ScanEvent, Station
+
+REPEAT_WINDOW = datetime.timedelta(seconds=2)
+UNDO_WINDOW = datetime.timedelta(seconds=60)
+Outcome = ScanEvent.Outcome
+
+
+@dataclass(frozen=True)
+class Tap:
+    station: Station
+    event: ScanEvent
+    tag: Tag | None
+
+    @property
+    def at(self) -> datetime.datetime:
+        return self.event.read_at
+
+
+def apply(tap: Tap) -> None:
+    """Decide and apply one tap; fills in the event's outcome and the station's new state."""
+    station, event = tap.station, tap.event
+    if (
+        station.last_uid == event.uid
+        and station.last_uid_at
+        and (tap.at - station.last_uid_at < REPEAT_WINDOW)
+    ):
+        station.last_uid_at = tap.at
+        _done(event, Outcome.IGNORED_REPEAT, _("Same tag read again; ignored."))
+        return
+    station.last_uid, station.last_uid_at = event.uid, tap.at
+
+    if enrolling(station, tap.at):
+        _enrol(tap)
+    elif tap.tag is None:
+        _done(
+            event,
+            Outcome.UNKNOWN_TAG,
+            _("Tag %(uid)s is not registered. Ask a manager to enrol it.") % {"uid": event.uid},
+        )
+    elif tap.tag.employee_id:
+        _badge(tap)
+    else:
+        _tool(tap)
+
+
+def _badge(tap: Tap) -> None:
+    station, event, employee = tap.station, tap.event, tap.tag.employee
+    event.employee = employee
+    if not employee.is_active:
+        _refuse(event, EmployeeNotActive(employee=employee.name, status=employee.status_label))
+        return
+    if session_employee(station, tap.at) == employee:
+        _end_session(station)
+        _done(event, Outcome.SESSION_ENDED, _("Goodbye, %(name)s.") % {"name": employee.name})
+        return
+    station.session_employee = employee
+    station.session_expires_at = tap.at + _session_window()
+    _done(event, Outcome.SESSION_STARTED, _("Hello, %(name)s.") % {"name": employee.name})
+    waiting = waiting_item(station, tap.at)
+    if waiting is not None:
+        # Any order works: the tool tapped just before this badge is borrowed now.
+        station.waiting_item = station.waiting_expires_at = None
+        event.item = waiting
+        _borrow(tap, waiting)
+
+
+def _tool(tap: Tap) -> None:
+    station, event, item = tap.station, tap.event, tap.tag.item
+    event.item = item
+    # Lock the tool so the state we decide on is the state the use case will find.
+    item = Item.objects.select_for_update().get(pk=item.pk)
+    holder = Loan.objects.open().filter(item=item).select_related("employee").first()
+    employee = session_employee(station, tap.at)
+    if employee is not None:
+        station.session_expires_at = tap.at + _session_window()
+        event.employee = employee
+        if holder is None:
+            _borrow(tap, item)
+        elif holder.employee_id == employee.pk:
+            _return(tap, holder)
+        else:
+            _handover(tap, item)
+    elif holder is not None:
+        event.employee = holder.employee
+        _return(tap, holder)
+    else:
+        try:
+            services.ensure_loanable(item, tap.at)
+        except DomainError as refusal:
+            _refuse(event, refusal)
+            return
+        station.waiting_item = item
+        station.waiting_expires_at = tap.at + _session_window()
+        _done(
+            event,
+            Outcome.AWAITING_BADGE,
+            _("%(item)s: now tap your badge to borrow it.") % {"item": item.name},
+        )
+
+
+def _borrow(tap: Tap, item: Item) -> None:
+    station, event = tap.station, tap.event
+    try:
+        loan = services.borrow(
+            item=item,
+            employee=station.session_employee,
+            door=Door.KIOSK,
+            station=station,
+            at=tap.at,
+        )
+    except DomainError as refusal:
+        _refuse(event, refusal)
+        return
+    event.loan = loan
+    if event.live:
+        station.undoable_loan, station.undo_expires_at = loan, tap.at + UNDO_WINDOW
+    _done(
+        event,
+        Outcome.BORROWED,
+        _("%(name)s borrowed %(item)s, due %(due)s.")
+        % {"name": loan.employee.name, "item": item.name, "due": _local(loan.due_at)},
+    )
+
+
+def _return(tap: Tap, loan: Loan) -> None:
+    returned = services.return_loan(loan=loan, door=Door.KIOSK, station=tap.station, at=tap.at)
+    tap.event.loan = returned
+    _done(
+        tap.event,
+        Outcome.RETURNED,
+        _("%(item)s returned from %(name)s after %(duration)s.")
+        % {
+            "item": returned.item.name,
+            "name": returned.employee.name,
+            "duration": duration_text(returned.returned_at - returned.borrowed_at),
+        },
+    )
+
+
+def _handover(tap: Tap, item: Item) -> None:
+    station, event = tap.station, tap.event
+    try:
+        previous, loan = services.handover(
+            item=item,
+            employee=station.session_employee,
+            door=Door.KIOSK,
+            station=station,
+            at=tap.at,
+        )
+    except DomainError as refusal:
+        _refuse(event, refusal)
+        return
+    event.loan, event.previous = loan, previous
+    _done(
+        event,
+        Outcome.HANDOVER,
+        _("%(item)s handed over from %(from)s to %(to)s.")
+        % {"item": item.name, "from": previous.employee.name, "to": loan.employee.name},
+    )
+
+
+def _enrol(tap: Tap) -> None:
+    station, event = tap.station, tap.event
+    owner = (
+        {"employee": station.enrol_employee}
+        if station.enrol_employee
+        else {"item": station.enrol_item}
+    )
+    replace = station.enrol_replace
+    station.enrol_employee = station.enrol_item = station.enrol_expires_at = None
+    station.enrol_replace = False
+    try:
+        tag = enrol_tag(uid=event.uid, replace=replace, **owner)
+    except DomainError as refusal:
+        _refuse(event, refusal)
+        return
+    event.employee, event.item = tag.employee, tag.item
+    _done(
+        event,
+        Outcome.ENROLLED,
+        _("Tag %(uid)s is now enrolled to %(owner)s.")
+        % {"uid": tag.uid, "owner": tag.employee or tag.item},
+    )
+
+
+def session_employee(station: Station, at: datetime.datetime):
+    """Whose session is open on the station at `at`, or None."""
+    if (
+        station.session_employee_id
+        and station.session_expires_at
+        and at < station.session_expires_at
+    ):
+        return station.session_employee
+    return None
+
+
+def waiting_item(station: Station, at: datetime.datetime) -> Item | None:
+    if station.waiting_item_id and station.waiting_expires_at and at < station.waiting_expires_at:
+        return station.waiting_item
+    return None
+
+
+def enrolling(station: Station, at: datetime.datetime) -> bool:
+    return bool(station.enrol_expires_at and at < station.enrol_expires_at)
+
+
+def _end_session(station: Station) -> None:
+    station.session_employee = station.session_expires_at = None
+
+
+def _session_window() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
+
+
+def _done(event: ScanEvent, outcome: str, message: str) -> None:
+    event.outcome, event.message = outcome, message
+
+
+def _refuse(event: ScanEvent, refusal: DomainError) -> None:
+    # The stored message is in the server's language; the screen renders `refusal` again in
+    # each kiosk's own language.
+    event.refusal = refusal
+    _done(event, Outcome.REFUSED, refusal.message)
+
+
+def _local(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%m/%d %H:%M")
+
+
+def duration_text(delta: datetime.timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    return _("%(days)d days") % {"days": hours // 24}

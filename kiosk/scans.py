@@ -1,0 +1,166 @@
+"""Recording a batch of scans from a station's agent: the one door through which taps enter.
+
+Each batch runs in one transaction that locks the station row, so the taps of one kiosk are
+interpreted strictly one after another, in the order they were read, whichever server process
+receives them. Event ids come from the agent: a replayed event is answered with its original
+outcome and never applied twice (the primary key is the backstop).
+"""
+
+import datetime
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
+
+from inventory.items.models import Tag
+from kiosk import broadcast, rules
+from kiosk.metrics import TAP_SECONDS
+from kiosk.models import ScanEvent, Station
+
+log = logging.getLogger(__name__)
+
+# A kiosk Pi has no real-time clock; beyond this difference its clock is not trusted.
+CLOCK_TOLERANCE = datetime.timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One event of a batch. `problem` is set when the agent sent something malformed."""
+
+    id: uuid.UUID | None
+    raw_id: str
+    uid: str = ""
+    read_at: datetime.datetime | None = None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Result:
+    id: str
+    status: str
+    outcome: str | None
+    message: str
+
+    @classmethod
+    def of(cls, event: ScanEvent, status: str | None = None) -> "Result":
+        return cls(str(event.id), status or event.status, event.outcome or None, event.message)
+
+
+def record_scans(
+    *,
+    station: Station,
+    scans: list[Scan],
+    sent_at: datetime.datetime,
+    received_at: datetime.datetime,
+) -> list[Result]:
+    """Apply a batch; answer one Result per scan, in the order given."""
+    shift = received_at - sent_at if abs(received_at - sent_at) > CLOCK_TOLERANCE else None
+    late_before = received_at - datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
+    results: list[Result | None] = [None] * len(scans)
+    with transaction.atomic():
+        station = (
+            Station.objects.select_for_update(of=("self",))
+            .select_related("session_employee", "waiting_item", "enrol_employee", "enrol_item")
+            .get(pk=station.pk)
+        )
+        known = ScanEvent.objects.in_bulk([scan.id for scan in scans if scan.id])
+        tags = {
+            tag.uid: tag
+            for tag in Tag.objects.active()
+            .filter(uid__in={scan.uid for scan in scans if not scan.problem})
+            .select_related("employee", "item")
+        }
+        new_events = []
+        # Read order; the sort is stable, so equal times keep the agent's order.
+        for position, scan in sorted(
+            ((position, scan) for position, scan in enumerate(scans) if not scan.problem),
+            key=lambda pair: pair[1].read_at,
+        ):
+            if scan.id in known:
+                results[position] = Result.of(known[scan.id], "duplicate")
+                continue
+            event = ScanEvent(
+                id=scan.id,
+                station=station,
+                uid=scan.uid,
+                read_at_raw=scan.read_at,
+                read_at=scan.read_at + shift if shift else scan.read_at,
+                received_at=received_at,
+                status=ScanEvent.Status.APPLIED,
+            )
+            event.live = event.read_at >= late_before
+            _apply(rules.Tap(station=station, event=event, tag=tags.get(scan.uid)))
+            known[scan.id] = event
+            new_events.append(event)
+            results[position] = Result.of(event)
+        for position, scan in enumerate(scans):
+            if scan.problem:
+                results[position] = _reject(station, scan, received_at, known, new_events)
+        ScanEvent.objects.bulk_create(new_events)
+        station.last_seen_at = received_at
+        station.save(update_fields=STATE_FIELDS)
+        if new_events:
+            transaction.on_commit(lambda: broadcast.taps_recorded(station.pk, new_events))
+    return results
+
+
+STATE_FIELDS = [
+    "last_seen_at",
+    "session_employee",
+    "session_expires_at",
+    "waiting_item",
+    "waiting_expires_at",
+    "last_uid",
+    "last_uid_at",
+    "undoable_loan",
+    "undo_expires_at",
+    "enrol_employee",
+    "enrol_item",
+    "enrol_replace",
+    "enrol_expires_at",
+]
+
+
+def _apply(tap: rules.Tap) -> None:
+    started = time.perf_counter()
+    try:
+        # A savepoint per tap: a tap that fails leaves the batch's other taps applied.
+        with transaction.atomic():
+            rules.apply(tap)
+    except DatabaseError:
+        # The database itself failed (deadlock, connection): fail the whole batch so the
+        # agent retries it; nothing was committed and replays are safe.
+        raise
+    except Exception:
+        # A bug must not wedge a kiosk's queue forever: record the tap as rejected (visible in
+        # the admin and in the agent's outbox) and let the taps behind it through.
+        log.exception("tap %s on station %s could not be applied", tap.event.id, tap.station.pk)
+        tap.event.status = ScanEvent.Status.REJECTED
+        tap.event.outcome, tap.event.loan = "", None
+        tap.event.message = _("This tap could not be processed; the error was logged.")
+    finally:
+        TAP_SECONDS.observe(time.perf_counter() - started)
+
+
+def _reject(station, scan: Scan, received_at, known, new_events) -> Result:
+    """Malformed events are answered `rejected`; those with a usable id are kept as evidence."""
+    message = _("Rejected: %(problem)s") % {"problem": scan.problem}
+    if scan.id is not None and scan.read_at is not None and scan.id not in known:
+        event = ScanEvent(
+            id=scan.id,
+            station=station,
+            uid=scan.uid[:64],
+            read_at_raw=scan.read_at,
+            read_at=scan.read_at,
+            received_at=received_at,
+            status=ScanEvent.Status.REJECTED,
+            message=message,
+            live=False,
+        )
+        known[scan.id] = event
+        new_events.append(event)
+    return Result(scan.raw_id, "rejected", None, message)

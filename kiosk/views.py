@@ -1,0 +1,96 @@
+"""The kiosk's pages: a paired browser sees its station's screen; staff may watch any station."""
+
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from inventory.items.uids import is_uid, normalize_uid
+from kiosk import actions, pairing
+from kiosk.models import Station
+from kiosk.scans import Scan, record_scans
+from kiosk.screen import load_station, screen_context
+
+PAGE = "kiosk/screen.html"
+
+
+def _station(request: HttpRequest) -> tuple[Station | None, bool]:
+    """(station, monitor): the paired station, or the one a staff user asked to watch."""
+    station = pairing.station_from_cookie(request.COOKIES.get(pairing.COOKIE))
+    if station is not None:
+        return load_station(station.pk), False
+    wanted = request.GET.get("station", "")
+    is_staff = request.user.is_authenticated and request.user.is_staff
+    if is_staff and wanted.isdigit() and Station.objects.filter(pk=wanted).exists():
+        return load_station(int(wanted)), True
+    return None, False
+
+
+@require_GET
+def screen(request: HttpRequest) -> HttpResponse:
+    station, monitor = _station(request)
+    if station is None:
+        return render(request, "kiosk/unpaired.html", status=403)
+    return render(request, PAGE, screen_context(station, monitor=monitor))
+
+
+@require_GET
+def state(request: HttpRequest) -> HttpResponse:
+    """The current state as out-of-band fragments: after a reconnect, or when a timer ends."""
+    station, monitor = _station(request)
+    if station is None:
+        return HttpResponse(status=403)
+    return render(request, f"{PAGE}#state", screen_context(station, monitor=monitor))
+
+
+@require_GET
+def pair(request: HttpRequest, code: str) -> HttpResponse:
+    station = pairing.redeem(code)
+    if station is None:
+        return render(request, "kiosk/unpaired.html", {"bad_code": True}, status=404)
+    response = redirect("kiosk:screen")
+    response.set_cookie(
+        pairing.COOKIE,
+        pairing.cookie_value(station),
+        max_age=pairing.COOKIE_MAX_AGE,
+        httponly=True,
+        secure=request.is_secure(),
+        samesite="Lax",
+    )
+    return response
+
+
+@require_POST
+def undo(request: HttpRequest) -> HttpResponse:
+    return _act(request, actions.undo_last_borrow)
+
+
+@require_POST
+def end_session(request: HttpRequest) -> HttpResponse:
+    return _act(request, actions.end_session)
+
+
+def _act(request: HttpRequest, action) -> HttpResponse:
+    station, monitor = _station(request)
+    if station is None or monitor:
+        return HttpResponse(status=403)
+    action(station=station)
+    return HttpResponse(status=204)
+
+
+@require_POST
+def demo_tap(request: HttpRequest) -> HttpResponse:
+    """Demo mode: a click on a demo badge or tool goes through the agent's scan path."""
+    station, monitor = _station(request)
+    if not settings.KIOSK_DEMO or station is None or monitor:
+        return HttpResponse(status=403)
+    uid = request.POST.get("uid", "")
+    if not is_uid(uid):
+        return HttpResponseBadRequest("uid")
+    now = timezone.now()
+    scan = Scan(id=uuid.uuid4(), raw_id="demo", uid=normalize_uid(uid), read_at=now)
+    record_scans(station=station, scans=[scan], sent_at=now, received_at=now)
+    return HttpResponse(status=204)

@@ -1,0 +1,150 @@
+// The kiosk page's small behaviours: clock, countdowns, sounds, and the offline mode.
+// Everything the server decides arrives as HTML over the WebSocket (htmx ws extension).
+(function () {
+  "use strict";
+  const root = document.getElementById("kiosk");
+  if (!root) return;
+  const RESULT_SECONDS = 6;
+  const HEARTBEAT_STALE_MS = 30000;
+  let lastHeartbeat = null; // local clock time of the agent's last heartbeat
+  let wasConnected = false;
+  let offlinePoll = null;
+  let seenOffline = new Set();
+  let resultTimer = null;
+
+  // --- Clock and countdowns (local time of the kiosk) ---------------------------------
+  // The factory's time zone, whatever the kiosk's own clock setting is.
+  const clockFormat = (el) => new Intl.DateTimeFormat("en-GB", {
+    hour: "2-digit", minute: "2-digit", hour12: false, timeZone: el.dataset.timeZone || undefined,
+  });
+  function tick() {
+    const now = new Date();
+    for (const el of document.querySelectorAll("[data-clock]")) {
+      el.textContent = clockFormat(el).format(now);
+    }
+    for (const el of document.querySelectorAll("[data-deadline]")) {
+      const left = Math.max(0, (Number(el.dataset.deadline) - Date.now()) / 1000);
+      const counter = el.querySelector("[data-countdown]") || el.parentElement.querySelector("[data-countdown]");
+      if (counter) counter.textContent = Math.ceil(left);
+      el.classList.toggle("is-ending", left < 6);
+      if (left === 0 && el.classList.contains("undo")) el.hidden = true;
+    }
+    const reader = document.getElementById("kiosk-reader");
+    if (reader && reader.dataset.demo !== "1") {
+      const stale = lastHeartbeat === null || Date.now() - lastHeartbeat > HEARTBEAT_STALE_MS;
+      reader.classList.toggle("is-stale", stale && reader.classList.contains("is-ok"));
+    }
+  }
+
+  // Deadlines arrive as "seconds left" measured by the server; anchor them to this clock.
+  function anchor(scope) {
+    for (const el of scope.querySelectorAll("[data-deadline-in]")) {
+      el.dataset.deadline = String(Date.now() + Number(el.dataset.deadlineIn) * 1000);
+      el.removeAttribute("data-deadline-in");
+    }
+    const reader = document.getElementById("kiosk-reader");
+    if (reader && reader.dataset.age !== undefined) {
+      lastHeartbeat = reader.dataset.age === "" ? null : Date.now() - Number(reader.dataset.age) * 1000;
+      reader.dataset.staleText = reader.dataset.staleText || "";
+      delete reader.dataset.age;
+    }
+  }
+
+  // --- Sounds: short Web Audio tones, no audio files ------------------------------------
+  let audio = null;
+  const TONES = {
+    borrowed: [[880, 0.09], [1320, 0.14]],
+    session_started: [[660, 0.08], [990, 0.1]],
+    enrolled: [[880, 0.09], [1320, 0.14]],
+    returned: [[1320, 0.09], [880, 0.14]],
+    session_ended: [[990, 0.08], [660, 0.1]],
+    handover: [[660, 0.08], [880, 0.08], [1100, 0.12]],
+    awaiting_badge: [[740, 0.12]],
+    refused: [[220, 0.18], [0, 0.06], [220, 0.28]],
+    unknown_tag: [[330, 0.15], [262, 0.25]],
+  };
+  function play(outcome) {
+    const tones = TONES[outcome];
+    if (!tones) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      let t = audio.currentTime + 0.01;
+      for (const [frequency, length] of tones) {
+        if (frequency) {
+          const osc = audio.createOscillator();
+          const gain = audio.createGain();
+          osc.type = "square";
+          osc.frequency.value = frequency;
+          gain.gain.setValueAtTime(0.18, t);
+          gain.gain.exponentialRampToValueAtTime(0.001, t + length);
+          osc.connect(gain).connect(audio.destination);
+          osc.start(t);
+          osc.stop(t + length);
+        }
+        t += length;
+      }
+    } catch (err) {
+      // No audio device: the colour and text still say what happened.
+    }
+  }
+
+  function showResult(el) {
+    play(el.dataset.sound);
+    clearTimeout(resultTimer);
+    resultTimer = setTimeout(() => { el.hidden = true; }, RESULT_SECONDS * 1000);
+  }
+
+  // Fired on each newly swapped-in element (the old one is already gone).
+  document.body.addEventListener("htmx:oobAfterSwap", (event) => {
+    const el = event.target;
+    anchor(el);
+    if (el.id === "kiosk-reader") anchor(document);
+    if (el.id === "kiosk-result") showResult(el);
+    if (el.id === "kiosk-notice") setTimeout(() => { el.hidden = true; }, 15000);
+  });
+
+  // --- Connection to the server, and the offline mode ----------------------------------
+  const offlineBanner = document.getElementById("kiosk-offline");
+  document.body.addEventListener("htmx:wsOpen", () => {
+    offlineBanner.hidden = true;
+    stopOfflinePoll();
+    // After a reconnect, the screen may be stale: fetch the current state once.
+    if (wasConnected) htmx.ajax("GET", root.dataset.stateUrl, { swap: "none" });
+    wasConnected = true;
+  });
+  document.body.addEventListener("htmx:wsClose", () => {
+    offlineBanner.hidden = false;
+    startOfflinePoll();
+  });
+
+  // While the server is unreachable, the local agent confirms that each tap was saved.
+  function startOfflinePoll() {
+    if (offlinePoll || !root.dataset.agentStatusUrl) return;
+    let first = true;
+    offlinePoll = setInterval(async () => {
+      try {
+        const response = await fetch(root.dataset.agentStatusUrl, { cache: "no-store" });
+        const status = await response.json();
+        const fresh = (status.recent || []).filter((read) => !seenOffline.has(read.id));
+        for (const read of status.recent || []) seenOffline.add(read.id);
+        if (!first && fresh.length) {
+          const detail = offlineBanner.querySelector("[data-offline-detail]");
+          detail.textContent = offlineBanner.dataset.savedText.replace("%(count)s", status.outbox_depth);
+          play("awaiting_badge");
+        }
+        first = false;
+      } catch (err) {
+        // The agent is not reachable either; the banner already says there is no connection.
+      }
+    }, 1000);
+  }
+  function stopOfflinePoll() {
+    clearInterval(offlinePoll);
+    offlinePoll = null;
+    seenOffline = new Set();
+  }
+
+  anchor(document);
+  tick();
+  setInterval(tick, 250);
+})();

@@ -1,0 +1,291 @@
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from agent.heartbeat import Housekeeping
+from agent.outbox import DELIVERED, REJECTED, Outbox
+from agent.sender import TOKEN_RETRY_SECONDS, Backoff, Sender
+from agent.state import AgentState
+from agent.transport import Response
+from tests.agent.conftest import wait_until
+from tests.agent.fake_transport import FakeTransport, applied, status, unreachable
+
+T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    box = Outbox(tmp_path / "outbox.db")
+    yield box
+    box.close()
+
+
+def per_event(statuses: dict[str, str]):
+    """Answer 200 with the given status per UID (applied when not listed)."""
+
+    def answer(payload):
+        results = [
+            {
+                "id": e["id"],
+                "status": statuses.get(e["uid"], "applied"),
+                "outcome": "returned",
+                "message": f"message for {e['uid']}",
+            }
+            for e in payload["events"]
+        ]
+        return Response(200, {"results": results}, "")
+
+    return answer
+
+
+def states(outbox: Outbox) -> dict[str, str]:
+    return {e.uid: e.state for e in outbox.recent(100)}
+
+
+def make_sender(outbox, transport, state=None, batch_max=100) -> Sender:
+    return Sender(outbox, transport, state or AgentState(), batch_max, Backoff(rng=lambda: 1.0))
+
+
+def test_applied_and_duplicate_events_are_delivered(outbox):
+    outbox.add("01010101", T0)
+    outbox.add("02020202", T0)
+    state = AgentState()
+
+    sender = make_sender(outbox, FakeTransport(per_event({"02020202": "duplicate"})), state)
+
+    assert sender.send_once() == 0
+
+    assert states(outbox) == {"01010101": DELIVERED, "02020202": DELIVERED}
+    assert outbox.recent()[0].outcome == "returned"
+    assert state.last_delivery_at is not None
+    assert state.server_reachable
+
+
+def test_a_rejected_event_is_kept_as_rejected_and_never_resent(outbox):
+    outbox.add("01010101", T0)
+    outbox.add("BAD0BAD0", T0)
+    transport = FakeTransport(per_event({"BAD0BAD0": "rejected"}))
+    sender = make_sender(outbox, transport)
+
+    sender.send_once()
+    outbox.add("03030303", T0)
+    sender.send_once()
+
+    assert states(outbox)["BAD0BAD0"] == REJECTED
+    assert outbox.rejected()[0].message == "message for BAD0BAD0"
+    assert transport.batches() == [["01010101", "BAD0BAD0"], ["03030303"]]
+
+
+def test_a_401_keeps_the_events_and_retries_slowly_and_loudly(outbox, caplog):
+    outbox.add("01010101", T0)
+    state = AgentState()
+    sender = make_sender(outbox, FakeTransport(status(401)), state)
+
+    delay = sender.send_once()
+
+    assert delay == TOKEN_RETRY_SECONDS == 60.0
+    assert outbox.depth() == 1
+    assert state.token_rejected
+    assert "TOKEN REJECTED" in state.last_error
+    assert "TOKEN REJECTED" in caplog.text
+
+
+def test_the_token_warning_clears_once_the_server_accepts_it_again(outbox):
+    outbox.add("01010101", T0)
+    state = AgentState()
+    transport = FakeTransport(status(401))
+    sender = make_sender(outbox, transport, state)
+    sender.send_once()
+
+    transport.answer = applied
+    sender.send_once()
+
+    assert not state.token_rejected
+    assert state.last_error is None
+    assert outbox.depth() == 0
+
+
+@pytest.mark.parametrize("answer", [status(502), status(503), status(504), unreachable])
+def test_network_errors_and_a_server_behind_caddy_down_keep_the_events_and_back_off(outbox, answer):
+    outbox.add("01010101", T0)
+    state = AgentState()
+    sender = make_sender(outbox, FakeTransport(answer), state)
+
+    delays = [sender.send_once() for _ in range(4)]
+
+    assert delays == [0.5, 1.0, 2.0, 4.0]
+    assert outbox.depth() == 1
+    assert not state.server_reachable
+    assert state.last_error.startswith(("server unreachable", "server unavailable"))
+
+
+def test_a_server_error_keeps_the_events_and_backs_off(outbox):
+    outbox.add("01010101", T0)
+    state = AgentState()
+    sender = make_sender(outbox, FakeTransport(status(500, "Internal Server Error")), state)
+
+    delays = [sender.send_once() for _ in range(3)]
+
+    assert delays == [0.5, 1.0, 2.0]
+    assert outbox.depth() == 1
+    assert state.last_error == "server answered 500: Internal Server Error"
+
+
+def test_any_successful_exchange_clears_a_server_unreachable_error(outbox):
+    state = AgentState()
+    state.unreachable("server unreachable: timed out")  # as the heartbeat thread reports it
+    outbox.add("01010101", T0)
+
+    make_sender(outbox, FakeTransport(), state).send_once()
+
+    assert state.last_error is None
+    assert state.server_reachable
+
+
+def test_a_success_after_errors_starts_the_backoff_over(outbox):
+    outbox.add("01010101", T0)
+    transport = FakeTransport(unreachable)
+    sender = make_sender(outbox, transport)
+    sender.send_once()
+    sender.send_once()
+
+    transport.answer = applied
+    sender.send_once()
+    outbox.add("02020202", T0)
+    transport.answer = unreachable
+
+    assert sender.send_once() == 0.5
+
+
+def refusing(*bad_uids: str):
+    """A server that answers 400 to any batch holding one of bad_uids."""
+
+    def answer(payload):
+        if any(e["uid"] in bad_uids for e in payload["events"]):
+            return Response(400, {"detail": "bad"}, '{"detail": "bad"}')
+        return applied(payload)
+
+    return answer
+
+
+def test_a_whole_batch_refused_with_400_is_split_to_reject_only_the_bad_event(outbox):
+    uids = [f"{n:08X}" for n in range(8)]
+    for uid in uids:
+        outbox.add(uid, T0)
+    transport = FakeTransport(refusing("00000005"))
+    sender = make_sender(outbox, transport, batch_max=8)
+
+    while sender.send_once() is not None:
+        pass
+
+    assert states(outbox) == {uid: REJECTED if uid == "00000005" else DELIVERED for uid in uids}
+    assert outbox.rejected()[0].message == 'server answered 400: {"detail": "bad"}'
+    assert transport.batches() == [
+        uids,
+        uids[0:4],
+        uids[4:8],
+        uids[4:6],
+        uids[4:5],
+        uids[5:6],
+        uids[6:8],
+    ]
+
+
+def test_finding_a_bad_event_among_a_hundred_takes_few_requests(outbox):
+    for n in range(100):
+        outbox.add(f"{n:08X}", T0)
+    transport = FakeTransport(refusing("0000003A"))
+    sender = make_sender(outbox, transport, batch_max=100)
+
+    while sender.send_once() is not None:
+        pass
+
+    assert outbox.depth() == 0
+    assert [e.uid for e in outbox.rejected()] == ["0000003A"]
+    assert len(transport.posts) <= 15
+
+
+def test_full_batches_resume_once_the_bad_event_is_rejected(outbox):
+    for n in range(40):
+        outbox.add(f"{n:08X}", T0)
+    transport = FakeTransport(refusing("00000000"))
+    sender = make_sender(outbox, transport, batch_max=16)
+
+    while sender.send_once() is not None:
+        pass
+
+    assert [len(batch) for batch in transport.batches()] == [16, 8, 4, 2, 1, 16, 16, 7]
+    assert outbox.depth() == 0
+
+
+def test_events_missing_from_the_answer_stay_pending_and_back_off(outbox):
+    outbox.add("01010101", T0)
+    outbox.add("02020202", T0)
+
+    def answer_only_the_first(payload):
+        first = payload["events"][0]
+        return Response(200, {"results": [{"id": first["id"], "status": "applied"}]}, "")
+
+    delay = make_sender(outbox, FakeTransport(answer_only_the_first)).send_once()
+
+    assert delay == 0.5
+    assert states(outbox) == {"01010101": DELIVERED, "02020202": "pending"}
+
+
+@pytest.mark.parametrize("body", [None, {"results": "no"}, {"results": [{"status": "applied"}]}])
+def test_an_answer_that_is_not_the_contract_keeps_everything_pending(outbox, body):
+    outbox.add("01010101", T0)
+
+    delay = make_sender(outbox, FakeTransport(lambda p: Response(200, body, ""))).send_once()
+
+    assert delay == 0.5
+    assert outbox.depth() == 1
+
+
+def test_other_client_errors_back_off_instead_of_dropping_events(outbox):
+    outbox.add("01010101", T0)
+    state = AgentState()
+
+    delay = make_sender(outbox, FakeTransport(status(404, "no such page")), state).send_once()
+
+    assert delay == 0.5
+    assert outbox.depth() == 1
+    assert state.last_error == "server answered 404: no such page"
+
+
+def test_an_unexpected_failure_does_not_end_sending(outbox):
+    outbox.add("01010101", T0)
+    calls = []
+
+    def fail_once(payload):
+        calls.append(payload)
+        if len(calls) == 1:
+            raise RuntimeError("a bug nobody foresaw")
+        return applied(payload)
+
+    state = AgentState()
+    sender = make_sender(outbox, FakeTransport(fail_once), state)
+    stop, wake = threading.Event(), threading.Event()
+    thread = threading.Thread(target=sender.run, args=(stop, wake))
+    thread.start()
+    try:
+        wait_until(lambda: outbox.depth() == 0)
+    finally:
+        stop.set()
+        wake.set()
+        thread.join(5)
+
+    assert len(calls) == 2
+    assert state.last_error is None
+
+
+def test_the_token_error_reads_the_same_from_the_sender_and_the_heartbeat(outbox):
+    outbox.add("01010101", T0)
+    state = AgentState()
+    make_sender(outbox, FakeTransport(status(401)), state).send_once()
+    first = state.last_error
+
+    Housekeeping(FakeTransport(status(401)), state, outbox, 15.0, 30).beat_once()
+
+    assert state.last_error == first

@@ -1,0 +1,85 @@
+"""The kiosk WebSocket through the real ASGI stack (origin check, cookies, sessions).
+
+ORM work here runs through database_sync_to_async, which hands its connection back when done:
+a connection left checked out of the pool would keep the test database from being dropped.
+"""
+
+import pytest
+from channels.db import database_sync_to_async as sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import User
+from django.test import Client
+
+from config.asgi import application
+from kiosk import actions, broadcast, pairing
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+def communicator(path="/ws/kiosk/", cookies=""):
+    headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+    if cookies:
+        headers.append((b"cookie", cookies.encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+@sync_to_async
+def paired_station(name):
+    station, _, code = actions.create_station(name=name)
+    browser = Client()
+    browser.get(pairing.pair_url(code))
+    return station, f"{pairing.COOKIE}={browser.cookies[pairing.COOKIE].value}"
+
+
+async def test_an_unpaired_connection_is_refused():
+    ws = communicator()
+    connected, code = await ws.connect()
+    assert not connected
+    assert code == 4403
+
+
+async def test_a_paired_screen_receives_its_own_stations_pushes_only():
+    mine, cookie = await paired_station("Line 1")
+    other, _ = await paired_station("Line 2")
+    ws = communicator(cookies=cookie)
+    connected, _ = await ws.connect()
+    assert connected
+
+    await sync_to_async(broadcast.publish)(other.pk)
+    assert await ws.receive_nothing(timeout=0.3)
+
+    await sync_to_async(broadcast.publish)(mine.pk)
+    html = await ws.receive_from(timeout=2)
+    assert 'id="kiosk-main"' in html
+    await ws.disconnect()
+
+
+async def test_a_foreign_origin_is_refused():
+    _, cookie = await paired_station("Line 3")
+    ws = WebsocketCommunicator(
+        application,
+        "/ws/kiosk/",
+        headers=[(b"origin", b"http://evil.example"), (b"cookie", cookie.encode())],
+    )
+    connected, _ = await ws.connect()
+    assert not connected
+
+
+async def test_staff_can_watch_a_station_and_others_cannot():
+    station, _ = await paired_station("Line 4")
+
+    @sync_to_async
+    def session_cookie(**flags):
+        user = User.objects.create_user(f"u{len(flags)}{flags}", **flags)
+        browser = Client()
+        browser.force_login(user)
+        return f"sessionid={browser.cookies['sessionid'].value}"
+
+    staff = communicator(f"/ws/kiosk/?station={station.pk}", await session_cookie(is_staff=True))
+    assert (await staff.connect())[0]
+    await sync_to_async(broadcast.publish)(station.pk)
+    assert "kiosk-main" in await staff.receive_from(timeout=2)
+    await staff.disconnect()
+
+    worker = communicator(f"/ws/kiosk/?station={station.pk}", await session_cookie())
+    assert not (await worker.connect())[0]

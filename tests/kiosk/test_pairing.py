@@ -1,0 +1,51 @@
+import pytest
+from django.contrib.auth.models import User
+
+from kiosk import pairing
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_unpaired_browser_is_told_how_to_pair_and_sees_no_data(client, station):
+    response = client.get("/kiosk/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "create_station" in page
+    assert station.name not in page
+
+
+def test_the_pairing_link_binds_the_browser_once(client, station):
+    response = client.get(pairing.pair_url(station.code))
+    assert response.status_code == 302
+    cookie = response.cookies[pairing.COOKIE]
+    assert cookie["httponly"]
+    assert int(cookie["max-age"]) > 365 * 24 * 3600
+
+    page = client.get("/kiosk/")
+    assert page.status_code == 200
+    assert station.name in page.content.decode()
+
+    other_browser = client.__class__()
+    assert other_browser.get(pairing.pair_url(station.code)).status_code == 404
+
+
+def test_a_forged_or_outdated_cookie_is_not_paired(client, station):
+    client.cookies[pairing.COOKIE] = "forged"
+    assert client.get("/kiosk/").status_code == 403
+    client.get(pairing.pair_url(station.code))
+    pairing.unpair_all(station)
+    assert client.get("/kiosk/").status_code == 403
+
+
+def test_staff_may_watch_a_station_read_only(client, station):
+    client.force_login(User.objects.create_user("boss", is_staff=True))
+    page = client.get(f"/kiosk/?station={station.pk}")
+    assert page.status_code == 200
+    assert "ws/kiosk/?station=" in page.content.decode()
+    assert 'hx-post="/kiosk/end/"' not in page.content.decode()
+    assert client.post("/kiosk/end/").status_code == 403
+
+
+def test_non_staff_users_may_not_watch(client, station):
+    client.force_login(User.objects.create_user("worker"))
+    assert client.get(f"/kiosk/?station={station.pk}").status_code == 403

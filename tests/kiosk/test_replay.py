@@ -1,0 +1,78 @@
+"""Taps that arrive late (replayed after an outage) follow the rules on their own times."""
+
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+
+from inventory.loans.models import Loan
+from kiosk.broadcast import group_name
+from kiosk.models import ScanEvent
+from kiosk.scans import Scan, record_scans
+from tests.factories import BadgeFactory, ToolTagFactory
+from tests.kiosk.conftest import T0, seconds
+
+pytestmark = pytest.mark.django_db
+
+
+def scan(uid, at):
+    return Scan(id=uuid.uuid4(), raw_id=str(uuid.uuid4()), uid=uid, read_at=at)
+
+
+def test_a_replayed_badge_and_tool_borrow_at_the_time_they_were_tapped(station):
+    badge, tool = BadgeFactory(), ToolTagFactory()
+    back_online = T0 + seconds(600)
+
+    results = record_scans(
+        station=station,
+        scans=[scan(badge.uid, T0), scan(tool.uid, T0 + seconds(5))],
+        sent_at=back_online,
+        received_at=back_online,
+    )
+
+    assert [r.outcome for r in results] == ["session_started", "borrowed"]
+    loan = Loan.objects.get()
+    assert (loan.employee, loan.borrowed_at) == (badge.employee, T0 + seconds(5))
+    assert not ScanEvent.objects.filter(live=True).exists()
+
+
+def test_the_screen_gets_one_offline_notice_instead_of_live_results(
+    station, django_capture_on_commit_callbacks, english
+):
+    badge, tool = BadgeFactory(), ToolTagFactory()
+    back_online = T0 + seconds(600)
+
+    def replay():
+        with django_capture_on_commit_callbacks(execute=True):
+            record_scans(
+                station=station,
+                scans=[scan(badge.uid, T0), scan(tool.uid, T0 + seconds(5))],
+                sent_at=back_online,
+                received_at=back_online,
+            )
+
+    # One event loop for the listener: channel layers keep their connections per loop.
+    async def listen():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(group_name(station.pk), channel)
+        await sync_to_async(replay)()
+        return (await layer.receive(channel))["html"]["en"]
+
+    html = async_to_sync(listen)()
+    assert "2 taps made while offline were recorded" in html
+    assert 'id="kiosk-result"' not in html
+
+
+def test_replaying_a_batch_applies_it_once_and_answers_the_same(station):
+    badge, tool = BadgeFactory(), ToolTagFactory()
+    batch = [scan(badge.uid, T0), scan(tool.uid, T0 + seconds(5))]
+
+    first = record_scans(station=station, scans=batch, sent_at=T0, received_at=T0 + seconds(6))
+    again = record_scans(station=station, scans=batch, sent_at=T0, received_at=T0 + seconds(60))
+
+    assert [r.status for r in again] == ["duplicate", "duplicate"]
+    assert [r.outcome for r in again] == [r.outcome for r in first]
+    assert Loan.objects.count() == 1
+    assert ScanEvent.objects.count() == 2

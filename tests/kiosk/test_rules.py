@@ -1,0 +1,195 @@
+"""The tap rule table, row by row, with explicit times (session window 30 s)."""
+
+import pytest
+
+from inventory.employees.models import Employee
+from inventory.items.models import Item
+from inventory.loans import services
+from inventory.loans.models import Door, Loan, LoanEvent
+from kiosk.models import ScanEvent, Station
+from tests.factories import BadgeFactory, ToolTagFactory
+from tests.kiosk.conftest import T0, seconds
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice():
+    return BadgeFactory(uid="04AA000001", employee__name="Alice")
+
+
+@pytest.fixture
+def bob():
+    return BadgeFactory(uid="04BB000001", employee__name="Bob")
+
+
+@pytest.fixture
+def wrench():
+    return ToolTagFactory(uid="1D00000001", item__name="Wrench")
+
+
+@pytest.fixture
+def gauge():
+    return ToolTagFactory(uid="1D00000002", item__name="Gauge")
+
+
+def open_loan(tag):
+    return Loan.objects.open().filter(item=tag.item).first()
+
+
+def session_of(station):
+    station = Station.objects.get(pk=station.pk)
+    return station.session_employee, station.session_expires_at
+
+
+def test_a_badge_opens_a_session_for_thirty_seconds(tap, station, alice):
+    result = tap(alice.uid, T0)
+    assert (result.status, result.outcome) == ("applied", "session_started")
+    assert session_of(station) == (alice.employee, T0 + seconds(30))
+
+
+def test_the_same_badge_again_during_the_session_ends_it(tap, station, alice):
+    tap(alice.uid, T0)
+    assert tap(alice.uid, T0 + seconds(10)).outcome == "session_ended"
+    assert session_of(station) == (None, None)
+
+
+def test_the_same_badge_after_the_session_ended_opens_a_new_one(tap, station, alice):
+    tap(alice.uid, T0)
+    assert tap(alice.uid, T0 + seconds(30)).outcome == "session_started"
+
+
+def test_another_badge_switches_the_session(tap, station, alice, bob):
+    tap(alice.uid, T0)
+    assert tap(bob.uid, T0 + seconds(5)).outcome == "session_started"
+    assert session_of(station)[0] == bob.employee
+
+
+@pytest.mark.parametrize("status", ["inactive", "suspended"])
+def test_a_badge_of_someone_not_active_is_refused_without_a_session(
+    tap, station, alice, english, status
+):
+    Employee.objects.filter(pk=alice.employee_id).update(status=status)
+    result = tap(alice.uid, T0)
+    assert result.outcome == "refused"
+    assert status in result.message.lower()
+    assert session_of(station) == (None, None)
+
+
+def test_a_tool_in_a_session_is_borrowed_and_extends_the_session(tap, station, alice, wrench):
+    tap(alice.uid, T0)
+    result = tap(wrench.uid, T0 + seconds(20))
+    assert result.outcome == "borrowed"
+    loan = open_loan(wrench)
+    assert (loan.employee, loan.borrowed_at, loan.door, loan.station) == (
+        alice.employee,
+        T0 + seconds(20),
+        "kiosk",
+        station,
+    )
+    assert LoanEvent.objects.get(loan=loan).station_name == "Line 3"
+    assert session_of(station)[1] == T0 + seconds(50)
+
+
+def test_the_session_window_edges(tap, station, alice, wrench, gauge):
+    tap(alice.uid, T0)
+    # 29.999 s after the badge the session is still open ...
+    assert tap(wrench.uid, T0 + seconds(29.999)).outcome == "borrowed"
+    # ... and extended to 30 s after that tap; at exactly its end it is closed.
+    assert tap(gauge.uid, T0 + seconds(59.999)).outcome == "awaiting_badge"
+
+
+def test_a_tool_the_session_holder_has_is_returned(tap, station, alice, wrench):
+    tap(alice.uid, T0)
+    tap(wrench.uid, T0 + seconds(5))
+    assert tap(wrench.uid, T0 + seconds(10)).outcome == "returned"
+    assert open_loan(wrench) is None
+
+
+def test_a_tool_someone_else_has_is_handed_over(tap, station, alice, bob, wrench):
+    services.borrow(item=wrench.item, employee=alice.employee, door=Door.API, at=T0)
+    tap(bob.uid, T0 + seconds(60))
+    result = tap(wrench.uid, T0 + seconds(65))
+    assert result.outcome == "handover"
+    assert "Alice" in result.message and "Bob" in result.message
+    assert open_loan(wrench).employee == bob.employee
+    assert Loan.objects.filter(item=wrench.item).count() == 2
+
+
+def test_a_tool_alone_is_returned_in_one_tap(tap, station, alice, wrench, english):
+    services.borrow(item=wrench.item, employee=alice.employee, door=Door.API, at=T0)
+    result = tap(wrench.uid, T0 + seconds(3600 * 2 + 60 * 5))
+    assert result.outcome == "returned"
+    assert "Alice" in result.message and "2 h 5 min" in result.message
+    assert open_loan(wrench) is None
+
+
+def test_a_free_tool_alone_waits_for_a_badge_then_is_borrowed(tap, station, alice, wrench):
+    assert tap(wrench.uid, T0).outcome == "awaiting_badge"
+    assert open_loan(wrench) is None
+    result = tap(alice.uid, T0 + seconds(12))
+    assert result.outcome == "borrowed"
+    assert open_loan(wrench).employee == alice.employee
+    # The badge also opened a session for the next tools.
+    assert session_of(station)[0] == alice.employee
+
+
+def test_a_badge_after_the_waiting_window_only_opens_a_session(tap, station, alice, wrench):
+    tap(wrench.uid, T0)
+    assert tap(alice.uid, T0 + seconds(30)).outcome == "session_started"
+    assert open_loan(wrench) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"status": "maintenance"}, "maintenance"),
+        ({"status": "retired"}, "retired"),
+        ({"calibration_due": T0.date().replace(day=1)}, "calibration"),
+    ],
+)
+def test_a_tool_that_may_not_be_lent_is_refused_with_the_reason(
+    tap, station, alice, wrench, english, change, words
+):
+    Item.objects.filter(pk=wrench.item_id).update(**change)
+    assert tap(wrench.uid, T0).outcome == "refused"
+    tap(alice.uid, T0 + seconds(40))
+    result = tap(wrench.uid, T0 + seconds(45))
+    assert result.outcome == "refused"
+    assert words in result.message
+    assert open_loan(wrench) is None
+
+
+def test_returning_a_tool_in_maintenance_is_always_allowed(tap, station, alice, wrench):
+    services.borrow(item=wrench.item, employee=alice.employee, door=Door.API, at=T0)
+    Item.objects.filter(pk=wrench.item_id).update(status="maintenance")
+    assert tap(wrench.uid, T0 + seconds(60)).outcome == "returned"
+
+
+def test_an_unknown_uid_is_recorded_with_the_uid(tap, station):
+    result = tap("DEADBEEF01", T0)
+    assert result.outcome == "unknown_tag"
+    assert "DEADBEEF01" in result.message
+    assert ScanEvent.objects.get(uid="DEADBEEF01").outcome == "unknown_tag"
+
+
+def test_the_same_uid_within_two_seconds_is_ignored(tap, station, alice):
+    tap(alice.uid, T0)
+    assert tap(alice.uid, T0 + seconds(1.9)).outcome == "ignored_repeat"
+    assert session_of(station)[0] == alice.employee
+    assert tap(alice.uid, T0 + seconds(4)).outcome == "session_ended"
+
+
+def test_sessions_are_per_station(tap, station, alice, wrench, db):
+    from kiosk import actions
+
+    other, _, _ = actions.create_station(name="Line 4")
+    tap(alice.uid, T0)
+    assert tap(wrench.uid, T0 + seconds(1), on=other).outcome == "awaiting_badge"
+
+
+def test_a_refused_tap_is_stored_like_every_other(tap, station, alice, english):
+    Employee.objects.filter(pk=alice.employee_id).update(status="suspended")
+    tap(alice.uid, T0)
+    event = ScanEvent.objects.get()
+    assert (event.outcome, event.employee_id) == ("refused", alice.employee_id)

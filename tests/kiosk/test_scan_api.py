@@ -1,0 +1,191 @@
+import datetime
+import json
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from inventory.loans.models import Loan
+from kiosk import actions
+from kiosk.models import ScanEvent
+from tests.factories import BadgeFactory, ToolTagFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/kiosk/scans"
+
+
+def event(uid, read_at, event_id=None):
+    return {"id": str(event_id or uuid.uuid4()), "uid": uid, "read_at": read_at.isoformat()}
+
+
+def post(client, station, body, token=None):
+    return client.post(
+        URL,
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Station {token or station.token}",
+    )
+
+
+def batch(*events, sent_at=None):
+    return {"sent_at": (sent_at or timezone.now()).isoformat(), "events": list(events)}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer abc", "Station", "Station wrong-token", "Station a b"],
+)
+def test_without_a_valid_station_token_it_is_401(client, station, header):
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    response = client.post(
+        URL, json.dumps(batch(event("04AA000001", timezone.now()))), "application/json", **extra
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "NOT_AUTHENTICATED"
+    assert not ScanEvent.objects.exists()
+
+
+def test_a_revoked_or_rotated_token_is_401(client, station):
+    actions.revoke_token(station=station)
+    assert post(client, station, batch(event("04AA000001", timezone.now()))).status_code == 401
+    new_token = actions.rotate_token(station=station)
+    assert post(client, station, batch(event("04AA000001", timezone.now()))).status_code == 401
+    body = batch(event("04AA000001", timezone.now()))
+    assert post(client, station, body, token=new_token).status_code == 200
+
+
+def test_answers_each_event_in_order(client, station):
+    badge, tool = BadgeFactory(), ToolTagFactory()
+    now = timezone.now()
+    events = [event(badge.uid, now), event(tool.uid, now + datetime.timedelta(seconds=1))]
+
+    response = post(client, station, batch(*events))
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["id"] for r in results] == [e["id"] for e in events]
+    assert [(r["status"], r["outcome"]) for r in results] == [
+        ("applied", "session_started"),
+        ("applied", "borrowed"),
+    ]
+    assert all(r["message"] for r in results)
+
+
+def test_the_same_batch_twice_has_one_set_of_effects_and_the_same_outcomes(client, station):
+    badge, tool = BadgeFactory(), ToolTagFactory()
+    now = timezone.now()
+    body = batch(event(badge.uid, now), event(tool.uid, now + datetime.timedelta(seconds=1)))
+
+    first = post(client, station, body).json()["results"]
+    second = post(client, station, body).json()["results"]
+
+    assert [r["status"] for r in second] == ["duplicate", "duplicate"]
+    assert [r["outcome"] for r in second] == [r["outcome"] for r in first]
+    assert Loan.objects.count() == 1
+    assert ScanEvent.objects.count() == 2
+
+
+def test_a_kiosk_clock_that_is_off_is_corrected_and_both_times_are_kept(client, station):
+    badge = BadgeFactory()
+    now = timezone.now()
+    wrong = now - datetime.timedelta(hours=3)  # the Pi booted without network time
+
+    post(
+        client,
+        station,
+        batch(event(badge.uid, wrong - datetime.timedelta(seconds=1)), sent_at=wrong),
+    )
+
+    stored = ScanEvent.objects.get()
+    assert stored.read_at_raw == wrong - datetime.timedelta(seconds=1)
+    assert abs(stored.read_at - (now - datetime.timedelta(seconds=1))).total_seconds() < 1
+    assert stored.live
+
+
+def test_a_small_clock_difference_is_left_alone(client, station):
+    badge = BadgeFactory()
+    sent = timezone.now() - datetime.timedelta(seconds=1.5)
+    post(client, station, batch(event(badge.uid, sent), sent_at=sent))
+    stored = ScanEvent.objects.get()
+    assert stored.read_at == stored.read_at_raw == sent
+
+
+def test_malformed_events_are_rejected_and_the_others_applied(client, station):
+    badge = BadgeFactory()
+    now = timezone.now()
+    good = event(badge.uid, now)
+    bad_uid = event("not-a-uid", now)
+    bad_time = {"id": str(uuid.uuid4()), "uid": badge.uid, "read_at": "yesterday"}
+    bad_id = {"id": "42", "uid": badge.uid, "read_at": now.isoformat()}
+
+    results = post(client, station, batch(bad_uid, good, bad_time, bad_id)).json()["results"]
+
+    assert [r["status"] for r in results] == ["rejected", "applied", "rejected", "rejected"]
+    assert results[1]["outcome"] == "session_started"
+    assert results[0]["outcome"] is None and results[0]["message"]
+    # The malformed event with a usable id and time is kept as evidence.
+    assert ScanEvent.objects.get(pk=bad_uid["id"]).status == "rejected"
+    assert ScanEvent.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        "{}",
+        '{"sent_at": "2026-11-24T00:00:00Z"}',
+        '{"sent_at": "2026-11-24T00:00:00Z", "events": []}',
+        '{"sent_at": "nope", "events": [{"id": "x"}]}',
+        '{"sent_at": "2026-11-24T00:00:00Z", "events": "x"}',
+        '{"sent_at": "2026-11-24T00:00:00Z", "events": [1, 2]}',
+    ],
+)
+def test_a_body_that_is_not_a_batch_is_400_and_writes_nothing(client, station, body):
+    response = client.post(
+        URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Station {station.token}"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID"
+    assert not ScanEvent.objects.exists()
+
+
+def test_more_than_five_hundred_events_is_400(client, station):
+    now = timezone.now()
+    body = batch(*[event("04AA000001", now) for _ in range(501)])
+    assert post(client, station, body).status_code == 400
+    assert not ScanEvent.objects.exists()
+
+
+def test_one_tap_costs_a_fixed_number_of_queries(client, station, django_assert_num_queries):
+    tool = ToolTagFactory()
+    body = batch(event(tool.uid, timezone.now()))
+    # station by token, savepoint, lock station (joined with its session, waiting and
+    # enrolment rows), known event ids, tags of the batch, tap savepoint, lock tool, its open
+    # loan, release, insert scans (one statement per batch), update station, release
+    with django_assert_num_queries(12):
+        assert post(client, station, body).status_code == 200
+
+
+def test_a_batch_of_a_hundred_borrows_costs_a_few_queries_per_tap(
+    client, station, django_assert_num_queries
+):
+    badge = BadgeFactory()
+    tools = [ToolTagFactory() for _ in range(99)]
+    start = timezone.now()
+    events = [event(badge.uid, start)] + [
+        event(tool.uid, start + datetime.timedelta(milliseconds=10 * (i + 1)))
+        for i, tool in enumerate(tools)
+    ]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        results = post(client, station, batch(*events)).json()["results"]
+
+    assert [r["outcome"] for r in results].count("borrowed") == 99
+    # At most 10 queries for the batch (auth, lock station, known ids, tags, insert all
+    # scans, update station...) plus 11 per borrow: tap savepoint and release, lock tool,
+    # open loan, use-case savepoint and release, lock tool and employee (the use case locks
+    # for itself), open loan, insert loan, insert history.
+    assert len(queries) <= 10 + 11 * 100, len(queries)

@@ -1,0 +1,88 @@
+"""What the screen shows, in both languages, without a query per row."""
+
+import datetime
+import uuid
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import Client
+from django.utils import timezone, translation
+
+from inventory.loans import services
+from inventory.loans.models import Door
+from kiosk import pairing
+from kiosk.models import ScanEvent
+from kiosk.scans import Scan, record_scans
+from kiosk.screen import load_station, screen_context
+from tests.factories import BadgeFactory, ItemFactory, ToolTagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def tap(station, uid):
+    now = timezone.now()
+    scan = Scan(id=uuid.uuid4(), raw_id="", uid=uid, read_at=now)
+    return record_scans(station=station, scans=[scan], sent_at=now, received_at=now)
+
+
+def page(station, language="en", path="/kiosk/"):
+    browser = Client()
+    browser.get(pairing.pair_url(pairing.start_pairing(station)))
+    browser.cookies["django_language"] = language
+    return browser.get(path).content.decode()
+
+
+def test_the_idle_screen_shows_instructions_and_a_count_but_no_names(station):
+    badge = BadgeFactory(employee__name="秘密 太郎")
+    services.borrow(item=ItemFactory(), employee=badge.employee, door=Door.API)
+    html = page(station)
+    assert "Tap your badge" in html
+    assert "1 tool out now" in html
+    assert "秘密 太郎" not in html
+
+
+def test_the_session_screen_lists_what_the_person_holds_with_overdue_marked(station):
+    badge = BadgeFactory(employee__name="Alice")
+    now = timezone.now()
+    services.borrow(
+        item=ItemFactory(name="Old gauge"),
+        employee=badge.employee,
+        door=Door.API,
+        at=now - datetime.timedelta(days=2),
+        due_at=now - datetime.timedelta(days=1),
+    )
+    tap(station, badge.uid)
+    html = page(station)
+    assert "Alice" in html
+    assert "Old gauge" in html
+    assert 'class="overdue"' in html
+
+
+def test_japanese_is_the_default(station):
+    assert 'lang="ja"' in page(station, language="ja")
+
+
+def test_rendering_the_screen_costs_the_same_queries_for_any_holdings(
+    station, django_assert_num_queries
+):
+    badge = BadgeFactory()
+    for _ in range(5):
+        services.borrow(item=ItemFactory(), employee=badge.employee, door=Door.API)
+    tap(station, badge.uid)
+    loaded = load_station(station.pk)
+    # open loans count, the session employee's open loans with their tools
+    with django_assert_num_queries(2), translation.override("en"):
+        context = screen_context(loaded)
+        render_to_string("kiosk/screen.html#state", context)
+    assert len(context["holdings"]) == 5
+
+
+def test_a_result_is_rendered_in_each_kiosks_language(station):
+    tool = ToolTagFactory(item__name="Wrench")
+    tap(station, tool.uid)
+    event = ScanEvent.objects.get()
+    context = screen_context(load_station(station.pk), result=event)
+    with translation.override("en"):
+        english = render_to_string("kiosk/screen.html#state", context)
+    assert "Now tap your badge" in english
+    assert 'data-sound="awaiting_badge"' in english

@@ -1,0 +1,159 @@
+"""A real server for end-to-end tests and benchmarks: daphne in its own process, on its own
+database (a fresh PostgreSQL database when DATABASE_URL points at PostgreSQL, else a SQLite
+file), with the test run's REDIS_URL when there is one.
+
+The test process itself never touches that database: it drives the server over HTTP and
+WebSocket, and through `manage.py` commands run against the same environment.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, name: str, *, env: dict | None = None, processes: int = 1):
+        self.name = name
+        self.var = Path(tempfile.mkdtemp(prefix=f"toolcrib-{name}-"))
+        self.ports = [free_port() for _ in range(processes)]
+        self.processes: list[subprocess.Popen] = []
+        self._logs = []
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": "live-server-tests-only-secret-key-0123456789-abcdefghij",
+            "DEBUG": "0",
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_COOKIES": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "VAR_DIR": str(self.var),
+            "DATABASE_URL": self._database_url(),
+            "HUEY_IMMEDIATE": "1",
+            "DATABASE_POOL_SIZE": "20",
+            "LOG_LEVEL": "WARNING",
+            **(env or {}),
+        }
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports[0]}"
+
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.ports]
+
+    def _database_url(self) -> str:
+        url = os.environ.get("DATABASE_URL", "")
+        if url.startswith(("postgres://", "postgresql://")):
+            parts = urlsplit(url)
+            self._pg_admin = urlunsplit(parts._replace(path="/postgres"))
+            self._pg_name = f"{parts.path.strip('/')}_live_{self.name}"
+            return urlunsplit(parts._replace(path=f"/{self._pg_name}"))
+        self._pg_name = None
+        return f"sqlite:///{self.var / 'db.sqlite3'}"
+
+    def _recreate_database(self) -> None:
+        if not self._pg_name:
+            return
+        import psycopg
+
+        with psycopg.connect(self._pg_admin, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [self._pg_name],
+            )
+            conn.execute(f'DROP DATABASE IF EXISTS "{self._pg_name}"')
+            conn.execute(f'CREATE DATABASE "{self._pg_name}"')
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    def setup(self) -> "LiveServer":
+        self._recreate_database()
+        self.manage("migrate", "--noinput", "-v0")
+        return self
+
+    def start(self) -> "LiveServer":
+        for port in self.ports:
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "daphne",
+                        "-b",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                        "config.asgi:application",
+                    ],
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=self._log(f"daphne-{port}.log"),
+                )
+            )
+        for url in self.urls():
+            self._wait_until_serving(url)
+        return self
+
+    def _wait_until_serving(self, url: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/kiosk/", timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return  # 403 for an unpaired browser: the server answers
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"daphne did not start at {url}: see {self.var}") from None
+                time.sleep(0.1)
+
+    def _log(self, name: str):
+        log = open(self.var / name, "ab")  # noqa: SIM115 -- closed in stop()
+        self._logs.append(log)
+        return log
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes = []
+        for log in self._logs:
+            log.close()
+        self._logs = []
+
+    def __enter__(self) -> "LiveServer":
+        return self.setup().start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,371 @@
+"""Tap → screen latency of a real kiosk stack, printed as one JSON object.
+
+Real daphne (one process) on PostgreSQL; every station has a paired WebSocket client; taps are
+posted like the agent posts them (one event per batch, keep-alive HTTP). A tap's latency is
+from just before its POST is written to the moment the screen receives the fragment carrying
+its scan id. Run once with the Redis channel layer and once with the in-memory one.
+
+    python tests/perf/kiosk_latency.py [--quick]
+
+Floors measured in the same run: a bare psycopg transaction doing the same writes as a
+borrow tap, and (Redis layer) a bare group_send from this process to a connected screen.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import websockets  # noqa: E402
+
+from tests.live_server import LiveServer  # noqa: E402
+
+TOOLS_PER_STATION = 12
+SCAN_ID = re.compile(r'data-scan="([0-9a-f-]+)"')
+
+
+def percentiles(samples_ms: list[float]) -> dict:
+    if not samples_ms:
+        return {"n": 0}
+    ordered = sorted(samples_ms)
+
+    def at(p):
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 2)
+
+    return {
+        "n": len(ordered),
+        "p50_ms": at(0.50),
+        "p95_ms": at(0.95),
+        "p99_ms": at(0.99),
+        "max_ms": round(ordered[-1], 2),
+        "mean_ms": round(statistics.fmean(ordered), 2),
+    }
+
+
+def build_fixtures(server: LiveServer, stations: int) -> list[dict]:
+    """Stations with a token, one badge and a dozen tools each, made through the ORM."""
+    os.environ.update(server.env)
+    # This script is a client with a little set-up work; the ORM calls run before any load.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    import django
+
+    django.setup()
+    from inventory.employees.models import Employee
+    from inventory.items.models import Item, Tag
+    from kiosk import actions
+
+    made = []
+    for s in range(stations):
+        station, token, code = actions.create_station(name=f"bench-{s}")
+        employee = Employee.objects.create(code=f"B{s:03d}", name=f"Bench {s}")
+        Tag.objects.create(uid=f"04BE{s:08X}", employee=employee)
+        tools = []
+        for t in range(TOOLS_PER_STATION):
+            item = Item.objects.create(code=f"BT{s:03d}-{t:02d}", name=f"Bench tool {s}-{t}")
+            tools.append(Tag.objects.create(uid=f"1DBE{s:04X}{t:04X}", item=item).uid)
+        made.append(
+            {
+                "id": station.pk,
+                "token": token,
+                "code": code,
+                "badge": f"04BE{s:08X}",
+                "tools": tools,
+            }
+        )
+    return made
+
+
+class Http:
+    """A minimal keep-alive HTTP/1.1 client on asyncio streams (one per station)."""
+
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def request(self, method, path, body=b"", headers=None):
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}", f"Content-Length: {len(body)}"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length, response_headers = 0, {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            response_headers[name.lower()] = value.strip()
+            if name.lower() == "content-length":
+                length = int(value)
+        payload = await self.reader.readexactly(length) if length else b""
+        return status, response_headers, payload
+
+
+async def open_screen(server, station) -> websockets.ClientConnection:
+    host, port = "127.0.0.1", server.ports[0]
+    http = Http(host, port)
+    status, headers, _ = await http.request("GET", f"/kiosk/pair/{station['code']}/")
+    assert status == 302, status
+    cookie = headers["set-cookie"].split(";")[0]
+    return await websockets.connect(
+        f"ws://{host}:{port}/ws/kiosk/",
+        additional_headers={"Cookie": cookie},
+        origin=f"http://{host}:{port}",
+        max_size=None,
+    )
+
+
+class Station:
+    def __init__(self, server, fixture):
+        self.fixture = fixture
+        self.http = Http("127.0.0.1", server.ports[0])
+        self.sent: dict[str, float] = {}
+        self.latencies: list[float] = []
+        self.next_tool = 0
+        self.waiters: dict[str, asyncio.Future] = {}
+
+    async def listen(self, ws):
+        async for message in ws:
+            now = time.perf_counter()
+            match = SCAN_ID.search(message)
+            if match and match.group(1) in self.sent:
+                scan = match.group(1)
+                self.latencies.append((now - self.sent.pop(scan)) * 1000)
+                if scan in self.waiters:
+                    self.waiters.pop(scan).set_result(None)
+
+    async def tap(self, uid, wait=False):
+        scan = str(uuid.uuid4())
+        now = datetime.now(UTC).isoformat()
+        body = json.dumps(
+            {"sent_at": now, "events": [{"id": scan, "uid": uid, "read_at": now}]}
+        ).encode()
+        arrived = asyncio.get_running_loop().create_future()
+        if wait:
+            self.waiters[scan] = arrived
+        self.sent[scan] = time.perf_counter()
+        status, _, payload = await self.http.request(
+            "POST",
+            "/api/v1/kiosk/scans",
+            body,
+            {
+                "Content-Type": "application/json",
+                "Authorization": f"Station {self.fixture['token']}",
+            },
+        )
+        assert status == 200, payload
+        if wait:
+            # The fragment may arrive before the POST's own response does.
+            await asyncio.wait_for(arrived, 5)
+
+    def next_tool_uid(self):
+        uid = self.fixture["tools"][self.next_tool % TOOLS_PER_STATION]
+        self.next_tool += 1
+        return uid
+
+
+async def run_load(stations, rate_per_station, seconds):
+    """Every station taps its tools (borrow, then return on the next round) at the rate."""
+    for station in stations:
+        station.latencies.clear()
+
+    async def drive(station):
+        interval = 1 / rate_per_station
+        start = time.perf_counter()
+        n = 0
+        while time.perf_counter() - start < seconds:
+            await station.tap(station.next_tool_uid())
+            n += 1
+            await asyncio.sleep(max(0, start + n * interval - time.perf_counter()))
+        await asyncio.sleep(0.5)  # let the last fragments arrive
+
+    began = time.perf_counter()
+    await asyncio.gather(*(drive(s) for s in stations))
+    elapsed = time.perf_counter() - began - 0.5
+    samples = [ms for s in stations for ms in s.latencies]
+    lost = sum(len(s.sent) for s in stations)
+    result = percentiles(samples)
+    result.update({"scans_per_s": round(len(samples) / elapsed, 1), "unanswered": lost})
+    return result
+
+
+async def group_send_floor(server, station_fixture, ws, samples=200):
+    """This process → Redis → daphne → the screen: the channel layer's own cost."""
+    from channels.layers import get_channel_layer
+
+    from kiosk.broadcast import group_name
+
+    layer = get_channel_layer()
+    latencies = []
+    for i in range(samples):
+        marker = f'data-scan="floor-{i}"'
+        started = time.perf_counter()
+        await layer.group_send(
+            group_name(station_fixture["id"]),
+            {"type": "kiosk.update", "html": {"ja": marker, "en": marker}},
+        )
+        while marker not in await ws.recv():
+            pass
+        latencies.append((time.perf_counter() - started) * 1000)
+    return percentiles(latencies[10:])
+
+
+def psycopg_floor(server, station_fixture, samples=300):
+    """The same reads and writes as one borrow tap, as bare SQL in one transaction."""
+    import psycopg
+
+    url = server.env["DATABASE_URL"]
+    latencies = []
+    with psycopg.connect(url) as conn:
+        # The spare station's person and tools: nobody else touches them during the run.
+        employee_id = conn.execute(
+            "SELECT id FROM employees_employee WHERE code = 'B020'"
+        ).fetchone()[0]
+        items = [r[0] for r in conn.execute("SELECT id FROM items_item WHERE code LIKE 'BT020-%'")]
+        conn.commit()
+        for i in range(samples):
+            item_id = items[i % len(items)]
+            started = time.perf_counter()
+            with conn.transaction():
+                conn.execute(
+                    "SELECT * FROM kiosk_station WHERE id = %s FOR UPDATE", [station_fixture["id"]]
+                )
+                conn.execute("SELECT id FROM kiosk_scanevent WHERE id = %s", [uuid.uuid4()])
+                conn.execute("SELECT * FROM items_tag WHERE uid = %s AND active", ["1DBE00000000"])
+                conn.execute("SELECT * FROM items_item WHERE id = %s FOR UPDATE", [item_id])
+                conn.execute(
+                    "SELECT * FROM employees_employee WHERE id = %s FOR UPDATE", [employee_id]
+                )
+                conn.execute(
+                    "SELECT id FROM loans_loan WHERE item_id = %s AND returned_at IS NULL "
+                    "AND cancelled_at IS NULL",
+                    [item_id],
+                )
+                loan_id = conn.execute(
+                    "INSERT INTO loans_loan (item_id, employee_id, borrowed_at, due_at, door, "
+                    "return_condition, note) VALUES (%s, %s, now(), now() + interval '1 hour', "
+                    "'kiosk', '', '') RETURNING id",
+                    [item_id, employee_id],
+                ).fetchone()[0]
+                conn.execute(
+                    "INSERT INTO loans_loanevent (loan_id, kind, at, recorded_at, door, username, "
+                    "station_name, employee_code, employee_name, item_code, item_name, details) "
+                    "VALUES (%s, 'borrow', now(), now(), 'kiosk', '', '', 'x', 'x', 'x', 'x', "
+                    "'{}')",
+                    [loan_id],
+                )
+                conn.execute(
+                    "INSERT INTO kiosk_scanevent (id, station_id, uid, read_at_raw, read_at, "
+                    "received_at, status, outcome, message, live) VALUES (%s, %s, 'X', now(), "
+                    "now(), now(), 'applied', 'borrowed', '', true)",
+                    [uuid.uuid4(), station_fixture["id"]],
+                )
+                conn.execute(
+                    "UPDATE kiosk_station SET last_seen_at = now() WHERE id = %s",
+                    [station_fixture["id"]],
+                )
+                # Undo it so the floor never trips the one-open-loan rule on the next round.
+                conn.execute("UPDATE loans_loan SET returned_at = now() WHERE id = %s", [loan_id])
+            latencies.append((time.perf_counter() - started) * 1000)
+    return percentiles(latencies[10:])
+
+
+async def bench(layer: str, quick: bool) -> dict:
+    redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # Sessions that outlast the run, so every tool tap is a borrow or a return.
+    env = {"REDIS_URL": redis if layer == "redis" else "", "KIOSK_SESSION_SECONDS": "3600"}
+    server = LiveServer(f"bench_{layer}", env=env)
+    server.setup()
+    fixtures = build_fixtures(server, 21)
+    server.start()
+    try:
+        stations = [Station(server, f) for f in fixtures[:20]]
+        screens = [await open_screen(server, f) for f in fixtures[:20]]
+        listeners = [
+            asyncio.create_task(s.listen(ws)) for s, ws in zip(stations, screens, strict=True)
+        ]
+        solo = stations[0]
+        out = {"layer": layer}
+
+        # Each station's person badges in once; the session outlasts the run (see env).
+        for station in stations:
+            await station.tap(station.fixture["badge"], wait=True)
+
+        # 1 station, one tap at a time: borrow and return its tools in turn.
+        solo.latencies.clear()
+        for _ in range(60 if quick else 300):
+            await solo.tap(solo.next_tool_uid(), wait=True)
+            await asyncio.sleep(0.02)
+        out["one_station"] = percentiles(solo.latencies[10:])
+
+        seconds = 5 if quick else 15
+        out["twenty_stations_2_per_s"] = await run_load(stations, 2, seconds)
+
+        sustained = []
+        for total in (100, 200, 300, 400) if quick else (100, 150, 200, 250, 300, 350, 400, 500):
+            run = await run_load(stations, total / len(stations), 5 if quick else 8)
+            run["offered_per_s"] = total
+            sustained.append(run)
+            if run["p99_ms"] > 100 or run["unanswered"]:
+                break
+        out["sustained"] = sustained
+        ok = [r for r in sustained if r["p99_ms"] <= 100 and not r["unanswered"]]
+        out["highest_scans_per_s_with_p99_under_100ms"] = max(
+            (r["scans_per_s"] for r in ok), default=0
+        )
+
+        out["floor_psycopg_transaction"] = psycopg_floor(server, fixtures[20])
+        if layer == "redis":
+            floor_ws = await open_screen(server, fixtures[20])
+            out["floor_group_send_to_ws"] = await group_send_floor(server, fixtures[20], floor_ws)
+            await floor_ws.close()
+        else:
+            out["floor_group_send_to_ws"] = (
+                "n/a: the in-memory layer cannot be reached from outside daphne"
+            )
+        for task in listeners:
+            task.cancel()
+        for ws in screens:
+            await ws.close()
+        return out
+    finally:
+        server.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--layer", choices=["redis", "memory", "both"], default="both")
+    args = parser.parse_args()
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/toolcrib_bench")
+    results = {"cpu_count": os.cpu_count(), "database": "postgresql", "daphne_processes": 1}
+    layers = ["redis", "memory"] if args.layer == "both" else [args.layer]
+    # Each layer in a fresh interpreter: Django settings are read once per process.
+    if len(layers) > 1:
+        import subprocess
+
+        for layer in layers:
+            out = subprocess.run(
+                [sys.executable, __file__, "--layer", layer, *(["--quick"] if args.quick else [])],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            results[layer] = json.loads(out)[layer]
+    else:
+        results[layers[0]] = asyncio.run(bench(layers[0], args.quick))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
