@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_duration
 from django.utils.duration import duration_string
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inventory.employees.models import Employee
 from inventory.items.models import Item
@@ -82,7 +83,7 @@ EMPLOYEES = Master(
     name=_("employees file"),
     columns=(
         Column("code", _("Employee code"), ("employeeCode", "社員コード", "社員番号"), True),
-        Column("name", _("Name"), ("displayName", "氏名", "名前"), True),
+        Column("name", pgettext_lazy("person", "Name"), ("displayName", "氏名", "名前"), True),
         Column("reading", _("Reading (kana)"), ("reading", "フリガナ", "ふりがな", "読み")),
         Column("uids", _("NFC tag UID"), ("nfcTagUid", "NFCタグUID", "uid", "カードUID")),
         Column("department", _("Department"), ("department", "部署", "所属")),
@@ -107,7 +108,7 @@ ITEMS = Master(
     name=_("tools file"),
     columns=(
         Column("code", _("Tool code"), ("itemCode", "工具コード", "管理番号"), True),
-        Column("name", _("Name"), ("name", "名称", "工具名"), True),
+        Column("name", pgettext_lazy("tool", "Name"), ("name", "名称", "工具名"), True),
         Column("uids", _("NFC tag UID"), ("nfcTagUid", "NFCタグUID", "uid", "タグUID")),
         Column("category", _("Category"), ("category", "分類", "カテゴリ")),
         Column("location", _("Storage location"), ("storageLocation", "保管場所")),

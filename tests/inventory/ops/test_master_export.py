@@ -72,6 +72,7 @@ def test_the_export_is_excel_friendly(crib):
     header, first = text.split("\r\n")[:2]
     assert header.startswith("社員コード,氏名,")
     assert "04A1B2C3; 04A1B2C4" in first
+    assert ",利用停止," in first  # statuses in words, which the import reads back
     # A cell Excel would run as a formula is written behind an apostrophe.
     assert "'=HYPERLINK" in text
 
