@@ -56,7 +56,9 @@ class ItemSerializer(serializers.ModelSerializer):
 @extend_schema_serializer(
     examples=[
         OpenApiExample("Enrol a badge", value={"uid": "04:A1:B2:C3:D4:E5:F6", "employee": "E0001"}),
-        OpenApiExample("Enrol a tool tag", value={"uid": "1D2E3F40", "item": "TO0001"}),
+        OpenApiExample(
+            "Enrol a tool tag", value={"uid": "1D2E3F40", "item": "TO0001"}, request_only=True
+        ),
         OpenApiExample(
             "Deactivate a lost card", value={"active": False, "note": "lost"}, request_only=True
         ),

@@ -80,6 +80,28 @@ class OverdueHolderSerializer(serializers.Serializer):
     contact = serializers.CharField(read_only=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A tool two hours late",
+            response_only=True,
+            value={
+                "id": 42,
+                "item": {"code": "TO0001", "name": "トルクレンチ 50N·m"},
+                "employee": {
+                    "code": "E0001",
+                    "name": "山田 太郎",
+                    "department": "製造一課",
+                    "contact": "内線 101",
+                },
+                "borrowed_at": "2026-11-24T08:30:00+09:00",
+                "due_at": "2026-11-24T18:00:00+09:00",
+                "late_seconds": 7200,
+                "station": "第1工具室",
+            },
+        )
+    ]
+)
 class OverdueSerializer(serializers.ModelSerializer):
     item = CodeNameSerializer(read_only=True)
     employee = OverdueHolderSerializer(read_only=True)
@@ -94,6 +116,31 @@ class OverdueSerializer(serializers.ModelSerializer):
         return int((self.context["now"] - loan.due_at).total_seconds())
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A correction",
+            response_only=True,
+            value={
+                "id": 7,
+                "loan": 42,
+                "kind": "correction",
+                "at": "2026-11-25T09:10:00+09:00",
+                "recorded_at": "2026-11-25T09:10:00+09:00",
+                "door": "admin",
+                "username": "manager",
+                "station_name": "",
+                "employee": {"code": "E0001", "name": "山田 太郎"},
+                "item": {"code": "TO0001", "name": "トルクレンチ 50N·m"},
+                "details": {
+                    "reason": "returned at lunch, not tapped",
+                    "before": {"returned_at": None},
+                    "after": {"returned_at": "2026-11-24T03:05:00+00:00"},
+                },
+            },
+        )
+    ]
+)
 class LoanEventSerializer(serializers.ModelSerializer):
     """One history entry, with names and codes as they were at the time."""
 
