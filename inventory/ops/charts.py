@@ -30,12 +30,14 @@ class BarChart:
 
 def bar_chart(points, *, width=720, height=180, label_every=1) -> BarChart:
     """points: [(label, value)]. Labels are drawn for every `label_every`-th bar."""
+    margin = 16  # room for the "max" caption above the bars
     plot_height = height - 24  # room for the labels under the bars
+    usable = plot_height - margin
     top = max((value for _label, value in points), default=0)
     slot = width / max(len(points), 1)
     bars = []
     for index, (label, value) in enumerate(points):
-        bar_height = plot_height * value / top if top else 0
+        bar_height = usable * value / top if top else 0
         bars.append(
             Bar(
                 x=round(index * slot + slot * 0.1, 2),
