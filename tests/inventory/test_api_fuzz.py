@@ -4,6 +4,8 @@ that every answer matches what the schema documents for its status."""
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import not_a_server_error, response_schema_conformance
@@ -31,6 +33,18 @@ schema = load_schema()
 
 
 @pytest.fixture
+def one_connection():
+    """Schemathesis calls the WSGI app directly, not through Django's test client, so Django
+    would close the connection at the end of each request (CONN_MAX_AGE, pooling) and lose the
+    test's transaction. Do what the test client does: keep it."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def crib():
     """A few records so that detail routes and filters sometimes hit something real."""
     person = EmployeeFactory(code="E0001")
@@ -47,7 +61,7 @@ def crib():
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_no_operation_fails_or_contradicts_the_schema(case, manager, crib):
+def test_no_operation_fails_or_contradicts_the_schema(case, manager, crib, one_connection):
     token = RefreshToken.for_user(manager).access_token
     case.call_and_validate(
         headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"},
