@@ -10,6 +10,8 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Excel runs a cell that starts with one of these as a formula (CSV injection); such cells are
@@ -71,3 +73,11 @@ def stream_csv(header: Iterable, rows: Iterable[Iterable]) -> Iterator[bytes]:
     yield codecs.BOM_UTF8 + writer.writerow([str(label) for label in header]).encode()
     for row in rows:
         yield writer.writerow([escape_cell(value) for value in row]).encode()
+
+
+def csv_download(lines: Iterable[bytes], *, name: str) -> StreamingHttpResponse:
+    """A streamed CSV download named `<name>-<local time>.csv`."""
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    return response

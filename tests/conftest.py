@@ -40,6 +40,16 @@ def viewer(db):
 
 
 @pytest.fixture
+def staff(manager, client):
+    """The manager logged in to the admin, whose pages the test reads in English."""
+    manager.is_staff = True
+    manager.save()
+    client.force_login(manager)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return manager
+
+
+@pytest.fixture
 def english():
     """Messages are Japanese by default; tests that read their words ask for English."""
     from django.utils import translation

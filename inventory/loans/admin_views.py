@@ -5,12 +5,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from inventory.csv_text import csv_download
 from inventory.loans import services
 from inventory.loans.exceptions import DomainError
 from inventory.loans.export import STATES, export_loans, loans_to_export
@@ -66,12 +66,7 @@ def export(request):
     form = ExportForm(request.GET if "download" in request.GET else None)
     if not form.is_valid():
         return _page(request, "admin/loans/export.html", _("Export loan history"), form=form)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(
-        export_loans(loans_to_export(**form.filters())), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="loans-{stamp}.csv"'
-    return response
+    return csv_download(export_loans(loans_to_export(**form.filters())), name="loans")
 
 
 class CorrectForm(forms.Form):

@@ -20,12 +20,19 @@ from inventory.loans.serializers import (
 )
 
 
-class LoanFilter(django_filters.FilterSet):
-    open = django_filters.BooleanFilter(method="filter_open", label="Not returned or cancelled")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past due")
+class WhoWhatWhereFilter(django_filters.FilterSet):
     employee = django_filters.CharFilter(field_name="employee__code", label="Employee code")
     item = django_filters.CharFilter(field_name="item__code", label="Tool code")
     station = django_filters.NumberFilter(field_name="station_id", label="Borrowed at station (id)")
+
+    class Meta:
+        model = Loan
+        fields = []
+
+
+class LoanFilter(WhoWhatWhereFilter):
+    open = django_filters.BooleanFilter(method="filter_open", label="Not returned or cancelled")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past due")
 
     class Meta:
         model = Loan
@@ -149,15 +156,8 @@ class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = HistoryFilter
 
 
-class OverdueFilter(django_filters.FilterSet):
-    employee = django_filters.CharFilter(field_name="employee__code", label="Employee code")
-    item = django_filters.CharFilter(field_name="item__code", label="Tool code")
+class OverdueFilter(WhoWhatWhereFilter):
     department = django_filters.CharFilter(field_name="employee__department", label="Department")
-    station = django_filters.NumberFilter(field_name="station_id", label="Station id")
-
-    class Meta:
-        model = Loan
-        fields = []
 
 
 class OverdueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

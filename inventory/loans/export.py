@@ -93,29 +93,10 @@ def export_loans(loans, *, now: datetime.datetime | None = None) -> Iterator[byt
         )
 
     def lines():
-        for (
-            pk,
-            item_code,
-            item_name,
-            employee_code,
-            employee_name,
-            department,
-            borrowed_at,
-            due_at,
-            returned_at,
-            cancelled_at,
-            station,
-            door,
-            condition,
-            note,
-        ) in rows:
+        for row in rows:
+            borrowed_at, due_at, returned_at, cancelled_at, station, door, condition, note = row[6:]
             yield (
-                pk,
-                item_code,
-                item_name,
-                employee_code,
-                employee_name,
-                department,
+                *row[:6],
                 local(borrowed_at),
                 local(due_at),
                 local(returned_at),

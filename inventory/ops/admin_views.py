@@ -9,12 +9,12 @@ import base64
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from inventory.csv_text import csv_download
 from inventory.ops import dashboard as numbers
 from inventory.ops.charts import bar_chart
 from inventory.ops.master_export import export_employees, export_items
@@ -175,7 +175,4 @@ def export_master(request, kind):
         "items": ("items.view_item", export_items),
     }[kind]
     _require(request, model)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(export(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.csv"'
-    return response
+    return csv_download(export(), name=kind)

@@ -5,34 +5,14 @@ from django.utils import timezone
 
 from inventory.loans import services
 from inventory.loans.models import Door, Loan, LoanEvent
-from tests.factories import BadgeFactory, EmployeeFactory, ItemFactory, ToolTagFactory
+from tests.factories import BadgeFactory, EmployeeFactory, ItemFactory, ToolTagFactory, overdue_loan
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(manager, client):
-    manager.is_staff = True
-    manager.save()
-    client.force_login(manager)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the pages are read in English below
-    return manager
-
-
-def late_loan(hours_late, **employee):
-    now = timezone.now()
-    return services.borrow(
-        item=ItemFactory(),
-        employee=EmployeeFactory(**employee),
-        door=Door.KIOSK,
-        at=now - datetime.timedelta(hours=hours_late + 1),
-        due_at=now - datetime.timedelta(hours=hours_late),
-    )
-
-
 def test_the_overdue_list_puts_the_latest_first_with_whom_to_call(client, staff):
-    slightly = late_loan(1, department="製造一課", contact="内線 101")
-    very = late_loan(50, department="保全課", contact="内線 202")
+    slightly = overdue_loan(1, department="製造一課", contact="内線 101")
+    very = overdue_loan(50, department="保全課", contact="内線 202")
     services.borrow(item=ItemFactory(), employee=EmployeeFactory(), door=Door.KIOSK)  # not due
 
     response = client.get("/admin/loans/loan/overdue/")
@@ -46,19 +26,19 @@ def test_the_overdue_list_puts_the_latest_first_with_whom_to_call(client, staff)
 def test_the_overdue_list_costs_the_same_queries_for_any_length(
     client, staff, django_assert_num_queries
 ):
-    late_loan(1)
+    overdue_loan(1)
     # session, user, user permissions, group permissions, the overdue loans with tool and person
     with django_assert_num_queries(5):
         client.get("/admin/loans/loan/overdue/")
     for hours in range(2, 12):
-        late_loan(hours)
+        overdue_loan(hours)
     with django_assert_num_queries(5):
         assert len(client.get("/admin/loans/loan/overdue/").context["loans"]) == 11
 
 
 def test_the_employee_page_shows_what_they_hold_and_their_past_loans(client, staff):
     person = EmployeeFactory()
-    held = late_loan(3)
+    held = overdue_loan(3)
     Loan.objects.filter(pk=held.pk).update(employee=person)
     past = services.borrow(item=ItemFactory(name="古いノギス"), employee=person, door=Door.KIOSK)
     services.return_loan(loan=past, door=Door.KIOSK)
@@ -144,7 +124,7 @@ def test_searches_by_code_reading_and_uid_in_any_spelling(client, staff, term):
 
 
 def test_a_manager_corrects_a_forgotten_return_from_the_loan_page(client, staff):
-    loan = late_loan(5)
+    loan = overdue_loan(5)
     returned = timezone.localtime() - datetime.timedelta(hours=5, minutes=30)
 
     page = client.get(f"/admin/loans/loan/{loan.pk}/change/").content.decode()
@@ -179,7 +159,7 @@ def test_a_manager_corrects_a_forgotten_return_from_the_loan_page(client, staff)
 
 
 def test_a_refused_correction_shows_the_reason_and_changes_nothing(client, staff):
-    loan = late_loan(5)
+    loan = overdue_loan(5)
     response = client.post(
         f"/admin/loans/loan/{loan.pk}/correct/",
         {
@@ -199,11 +179,11 @@ def test_a_viewer_cannot_correct(client, viewer):
     viewer.is_staff = True
     viewer.save()
     client.force_login(viewer)
-    assert client.get(f"/admin/loans/loan/{late_loan(1).pk}/correct/").status_code == 403
+    assert client.get(f"/admin/loans/loan/{overdue_loan(1).pk}/correct/").status_code == 403
 
 
 def test_the_admin_export_streams_the_filtered_loans(client, staff):
-    overdue = late_loan(2)
+    overdue = overdue_loan(2)
     services.borrow(item=ItemFactory(), employee=EmployeeFactory(), door=Door.KIOSK)
 
     assert client.get("/admin/loans/loan/export/").status_code == 200

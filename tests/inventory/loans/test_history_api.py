@@ -6,25 +6,14 @@ from django.utils import timezone
 from inventory.loans import services
 from inventory.loans.models import Door, LoanEvent
 from kiosk.models import Station
-from tests.factories import EmployeeFactory, ItemFactory
+from tests.factories import EmployeeFactory, ItemFactory, overdue_loan
 
 pytestmark = pytest.mark.django_db
 
 
-def late_loan(hours_late, **employee):
-    now = timezone.now()
-    return services.borrow(
-        item=ItemFactory(),
-        employee=EmployeeFactory(**employee),
-        door=Door.KIOSK,
-        at=now - datetime.timedelta(hours=hours_late + 1),
-        due_at=now - datetime.timedelta(hours=hours_late),
-    )
-
-
 def test_the_overdue_list_is_latest_first_with_department_and_contact(api, viewer):
-    slightly = late_loan(1, department="製造一課", contact="内線 101")
-    very = late_loan(30, department="保全課", contact="内線 202")
+    slightly = overdue_loan(1, department="製造一課", contact="内線 101")
+    very = overdue_loan(30, department="保全課", contact="内線 202")
     services.borrow(item=ItemFactory(), employee=EmployeeFactory(), door=Door.KIOSK)
 
     body = api.as_user(viewer).get("/api/v1/overdue/").json()
@@ -76,7 +65,7 @@ def test_loans_filter_by_station(api, viewer):
 
 
 def test_a_manager_corrects_a_loan_through_the_api(api, manager):
-    loan = late_loan(4)
+    loan = overdue_loan(4)
     returned = timezone.now() - datetime.timedelta(hours=3)
 
     response = api.as_user(manager).post(
@@ -94,7 +83,7 @@ def test_a_manager_corrects_a_loan_through_the_api(api, manager):
 
 
 def test_a_refused_correction_is_a_400_and_a_viewer_gets_403(api, manager, viewer):
-    loan = late_loan(4)
+    loan = overdue_loan(4)
     future = (timezone.now() + datetime.timedelta(days=1)).isoformat()
     refused = api.as_user(manager).post(
         f"/api/v1/loans/{loan.pk}/correct/", {"returned_at": future, "reason": "x"}, format="json"
@@ -114,7 +103,7 @@ def test_the_lists_cost_the_same_queries_for_any_page_size(
     api, viewer, path, django_assert_num_queries
 ):
     for hours in range(1, 13):
-        late_loan(hours)
+        overdue_loan(hours)
     api.as_user(viewer)
     # user, user permissions, group permissions, count, one page (tool, person, station joined
     # for the overdue list; history rows carry their own names)

@@ -8,15 +8,6 @@ pytestmark = pytest.mark.django_db
 URL = "/admin/import/"
 
 
-@pytest.fixture
-def staff(manager, client):
-    manager.is_staff = True
-    manager.save()
-    client.force_login(manager)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the pages are read in English below
-    return manager
-
-
 def upload(client, text, **extra):
     file = SimpleUploadedFile("employees.csv", text.encode("cp932"), content_type="text/csv")
     return client.post(URL, {"employees": file, **extra})
