@@ -7,6 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inventory.api_errors import error
+from inventory.employees.models import Employee
+from inventory.items.models import Item
 from inventory.loans import services
 from inventory.loans.models import OPEN, Door, Loan, LoanEvent
 from inventory.loans.serializers import (
@@ -21,6 +23,10 @@ from inventory.loans.serializers import (
 
 
 class WhoWhatWhereFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Code, name, reading (kana) or tag UID of the person or the tool",
+    )
     employee = django_filters.CharFilter(field_name="employee__code", label="Employee code")
     item = django_filters.CharFilter(field_name="item__code", label="Tool code")
     station = django_filters.NumberFilter(field_name="station_id", label="Borrowed at station (id)")
@@ -28,6 +34,11 @@ class WhoWhatWhereFilter(django_filters.FilterSet):
     class Meta:
         model = Loan
         fields = []
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(
+            Q(employee__in=Employee.objects.search(value)) | Q(item__in=Item.objects.search(value))
+        )
 
 
 class LoanFilter(WhoWhatWhereFilter):
@@ -130,6 +141,10 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 
 class HistoryFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Code, name, reading (kana) or tag UID of the person or the tool",
+    )
     employee = django_filters.CharFilter(field_name="employee_code", label="Employee code")
     item = django_filters.CharFilter(field_name="item_code", label="Tool code")
     station = django_filters.NumberFilter(field_name="station_id", label="Station id")
@@ -137,6 +152,17 @@ class HistoryFilter(django_filters.FilterSet):
     class Meta:
         model = LoanEvent
         fields = ["kind", "door", "loan"]
+
+    def filter_search(self, queryset, name, value):
+        # Names as they were at the time, and today's records (reading, UIDs) of the same loans.
+        return queryset.filter(
+            Q(employee_code__icontains=value)
+            | Q(employee_name__icontains=value)
+            | Q(item_code__icontains=value)
+            | Q(item_name__icontains=value)
+            | Q(loan__employee__in=Employee.objects.search(value))
+            | Q(loan__item__in=Item.objects.search(value))
+        )
 
 
 HistoryFilter.base_filters["from"] = django_filters.DateFilter(

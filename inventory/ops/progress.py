@@ -19,7 +19,12 @@ class ProgressBar:
         self._drawn_at = now
         filled = self.WIDTH * done // max(total, 1)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total}", ending="")
+        # Plain text even on stderr, which commands otherwise colour as an error.
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total}", _plain, ending="")
         if done >= total:
-            self.stream.write("")
+            self.stream.write("", _plain)
         self.stream.flush()
+
+
+def _plain(text: str) -> str:
+    return text

@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from inventory.loans import services
-from inventory.loans.models import Door, LoanEvent
+from inventory.loans.models import Door, Loan, LoanEvent
 from kiosk.models import Station
-from tests.factories import EmployeeFactory, ItemFactory, overdue_loan
+from tests.factories import BadgeFactory, EmployeeFactory, ItemFactory, overdue_loan
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +110,19 @@ def test_the_lists_cost_the_same_queries_for_any_page_size(
     for size in (1, 12):
         with django_assert_num_queries(5):
             assert len(api.get(path, {"page_size": size}).json()["results"]) == size
+
+
+@pytest.mark.parametrize("term", ["やまだ", "E777", "04:a1:b2:c3"])
+def test_loans_history_and_overdue_search_by_code_reading_and_uid(api, viewer, term):
+    yamada = EmployeeFactory(code="E777", reading="やまだ たろう")
+    BadgeFactory(employee=yamada, uid="04A1B2C3")
+    mine = overdue_loan(2)
+    Loan.objects.filter(pk=mine.pk).update(employee=yamada)
+    overdue_loan(3)
+    api.as_user(viewer)
+
+    for path in ("/api/v1/loans/", "/api/v1/overdue/"):
+        rows = api.get(path, {"search": term}).json()["results"]
+        assert [row["id"] for row in rows] == [mine.pk], path
+    history = api.get("/api/v1/history/", {"search": term}).json()["results"]
+    assert {row["loan"] for row in history} == {mine.pk}
