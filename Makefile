@@ -7,7 +7,7 @@ PORT ?= 8000
 # Debian packages the tests use: pyscard's headers, the PC/SC daemon with its virtual reader,
 # the browser for end-to-end tests with Japanese fonts for its screenshots, the reverse proxy,
 # and gettext for translations.
-APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext
+APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext prometheus systemd
 
 .PHONY: run test system-packages requirements lint translations
 
@@ -15,7 +15,7 @@ run: export DEBUG = 1
 run: export KIOSK_DEMO = 1
 run: $(VENV)/.base-installed
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --site http://$(HOST):$(PORT)
 	$(BIN)/python manage.py ensure_admin --url http://$(HOST):$(PORT)/admin/
 	@echo "API docs: http://$(HOST):$(PORT)/api/docs/"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application

@@ -104,7 +104,10 @@ def record_scans(
         station.last_seen_at = received_at
         station.save(update_fields=STATE_FIELDS)
         if new_events:
-            transaction.on_commit(lambda: broadcast.taps_recorded(station.pk, new_events))
+            # robust: a screen that misses a push must never undo or fail the recorded taps.
+            transaction.on_commit(
+                lambda: broadcast.taps_recorded(station.pk, new_events), robust=True
+            )
     return results
 
 

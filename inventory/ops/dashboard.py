@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
@@ -26,6 +27,12 @@ class Dashboard:
     stations: list
     last_backup: object | None
     now: datetime.datetime
+
+    def backup_is_late(self) -> bool:
+        """No backup, a failed last one, or a successful one older than BACKUP_MAX_AGE_HOURS."""
+        backup = self.last_backup
+        limit = datetime.timedelta(hours=settings.BACKUP_MAX_AGE_HOURS)
+        return backup is None or not backup.succeeded or self.now - backup.finished_at > limit
 
     def station_is_stale(self, station) -> bool:
         return station.last_seen_at is None or self.now - station.last_seen_at > STALE_AFTER
@@ -80,6 +87,8 @@ def _stations():
 
 
 def last_backup():
-    """The newest recorded backup run, or None. The backup records are being built in the
-    operations work (inventory/ops); until they land nothing is recorded."""
-    return None
+    """The newest backup run, successful or not (a failed last night is what staff must see),
+    or None when no backup was ever recorded."""
+    from inventory.ops.models import BackupRun
+
+    return BackupRun.objects.order_by("-finished_at").first()

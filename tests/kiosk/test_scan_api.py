@@ -189,3 +189,39 @@ def test_a_batch_of_a_hundred_borrows_costs_a_few_queries_per_tap(
     # open loan, use-case savepoint and release, lock tool and employee (the use case locks
     # for itself), open loan, insert loan, insert history.
     assert len(queries) <= 10 + 11 * 100, len(queries)
+
+
+def test_taps_are_recorded_and_answered_when_the_screens_cannot_be_reached(
+    client, station, monkeypatch, django_capture_on_commit_callbacks
+):
+    def channel_layer_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr("kiosk.broadcast.send", channel_layer_down)
+    badge = BadgeFactory()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post(client, station, batch(event(badge.uid, timezone.now())))
+
+    assert len(callbacks) == 1
+    assert response.status_code == 200
+    assert response.json()["results"][0]["outcome"] == "session_started"
+    assert ScanEvent.objects.count() == 1
+
+
+def test_log_lines_of_a_scan_request_name_the_station(client, station, monkeypatch):
+    import logging
+
+    from inventory.ops.logging import ContextFilter
+
+    seen = []
+
+    def record_scans(**kwargs):
+        record = logging.LogRecord("kiosk", logging.INFO, __file__, 1, "tap", (), None)
+        ContextFilter().filter(record)
+        seen.append(record.station)
+        return []
+
+    monkeypatch.setattr("kiosk.api.record_scans", record_scans)
+    post(client, station, batch(event("04AA000001", timezone.now())))
+    assert seen == ["Line 3"]

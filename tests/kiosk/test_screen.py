@@ -1,6 +1,7 @@
 """What the screen shows, in both languages, without a query per row."""
 
 import datetime
+import re
 import uuid
 
 import pytest
@@ -86,3 +87,13 @@ def test_a_result_is_rendered_in_each_kiosks_language(station):
         english = render_to_string("kiosk/screen.html#state", context)
     assert "Now tap your badge" in english
     assert 'data-sound="awaiting_badge"' in english
+
+
+def test_the_kiosk_page_loads_nothing_from_the_internet(station, client):
+    html = page(station)
+    assets = re.findall(r'(?:src|href)="([^"#]+)"', html)
+    assert any(asset.endswith("kiosk.js") for asset in assets)
+    assert all(not asset.startswith(("http:", "https:", "//")) for asset in assets), assets
+    for asset in assets:
+        if asset.startswith("/static/"):
+            assert client.get(asset).status_code == 200, asset

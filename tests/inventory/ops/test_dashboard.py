@@ -7,6 +7,7 @@ from django.utils import timezone
 from inventory.loans import services
 from inventory.loans.models import Door, Loan
 from inventory.ops import dashboard
+from inventory.ops.models import BackupRun
 from kiosk.models import Station
 from tests.factories import EmployeeFactory, ItemFactory
 
@@ -94,3 +95,35 @@ def test_the_dashboard_needs_the_loan_view_permission(client, django_user_model)
     staff_only = django_user_model.objects.create_user("staff", password="x", is_staff=True)
     client.force_login(staff_only)
     assert client.get("/admin/dashboard/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("hours_ago", "succeeded", "late"), [(2, True, False), (30, True, True), (1, False, True)]
+)
+def test_the_last_backup_is_shown_and_flagged_when_late_or_failed(hours_ago, succeeded, late):
+    now = timezone.now()
+    finished = now - datetime.timedelta(hours=hours_ago)
+    BackupRun.objects.create(
+        trigger="command",
+        started_at=finished - datetime.timedelta(minutes=1),
+        finished_at=finished,
+        succeeded=succeeded,
+        path="/var/backups/toolcrib.tar.gz" if succeeded else "",
+        size_bytes=1024 if succeeded else None,
+        error="" if succeeded else "disk full",
+    )
+    BackupRun.objects.create(
+        trigger="scheduled",
+        started_at=now - datetime.timedelta(days=9),
+        finished_at=now - datetime.timedelta(days=9),
+        succeeded=True,
+    )
+
+    board = dashboard.build(now=now)
+
+    assert board.last_backup.finished_at == finished
+    assert board.backup_is_late() is late
+
+
+def test_no_backup_at_all_is_late():
+    assert dashboard.build().backup_is_late()

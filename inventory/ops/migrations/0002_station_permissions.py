@@ -19,6 +19,7 @@ def grant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("ops", "0001_initial"),
         ("kiosk", "0001_initial"),
         ("loans", "0002_groups"),
     ]
