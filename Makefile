@@ -70,4 +70,6 @@ I18N_IGNORE := --ignore 'tests/*' --ignore 'agent/*' --ignore 'var/*' --ignore '
 translations: export DEBUG = 1
 translations: $(VENV)/.dev-installed
 	$(BIN)/python manage.py makemessages -l ja --no-location $(I18N_IGNORE)
+	@# The extraction time changes on every run and would make every merge of the file conflict.
+	sed -i '/^"POT-Creation-Date:/d' locale/ja/LC_MESSAGES/django.po
 	$(BIN)/python manage.py compilemessages -l ja --ignore '.*'
