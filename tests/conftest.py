@@ -50,10 +50,14 @@ def staff(manager, client):
 
 
 @pytest.fixture
-def english():
-    """Messages are Japanese by default; tests that read their words ask for English."""
+def english(request):
+    """Messages are Japanese by default; tests that read their words ask for English, both in
+    this process and from the test clients they use (pages follow Accept-Language)."""
     from django.utils import translation
 
+    for name in ("client", "admin_client", "api"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     with translation.override("en"):
         yield
 
