@@ -11,6 +11,7 @@ from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans import admin_views, services
 from inventory.loans.exceptions import DomainError
+from inventory.loans.history import search_events
 from inventory.loans.models import OPEN, Door, Loan, LoanEvent
 
 
@@ -224,6 +225,9 @@ class LoanEventAdmin(admin.ModelAdmin):
     list_filter = ["kind", "door", "at"]
     date_hierarchy = "at"
     search_fields = ["item_code", "item_name", "employee_code", "employee_name", "username"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_events(queryset, search_term), False
 
     def has_add_permission(self, request):
         return False

@@ -10,6 +10,7 @@ from inventory.api_errors import error
 from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans import services
+from inventory.loans.history import search_events
 from inventory.loans.models import OPEN, Door, Loan, LoanEvent
 from inventory.loans.serializers import (
     BorrowSerializer,
@@ -154,15 +155,7 @@ class HistoryFilter(django_filters.FilterSet):
         fields = ["kind", "door", "loan"]
 
     def filter_search(self, queryset, name, value):
-        # Names as they were at the time, and today's records (reading, UIDs) of the same loans.
-        return queryset.filter(
-            Q(employee_code__icontains=value)
-            | Q(employee_name__icontains=value)
-            | Q(item_code__icontains=value)
-            | Q(item_name__icontains=value)
-            | Q(loan__employee__in=Employee.objects.search(value))
-            | Q(loan__item__in=Item.objects.search(value))
-        )
+        return search_events(queryset, value)
 
 
 HistoryFilter.base_filters["from"] = django_filters.DateFilter(
