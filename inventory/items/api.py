@@ -87,10 +87,10 @@ class TagViewSet(
 
     def perform_update(self, serializer):
         active = serializer.validated_data.get("active", serializer.instance.active)
-        changed = active != serializer.instance.active
-        deactivated_at = (None if active else timezone.now()) if changed else None
-        extra = {"deactivated_at": deactivated_at} if changed else {}
-        self._save(serializer, **extra)
+        if active == serializer.instance.active:
+            self._save(serializer)
+        else:
+            self._save(serializer, deactivated_at=None if active else timezone.now())
 
     def _save(self, serializer, **extra):
         try:

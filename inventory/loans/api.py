@@ -187,20 +187,19 @@ class OverdueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = OverdueFilter
     queryset = Loan.objects.none()  # for the permission check; get_queryset gives the rows
 
+    def initial(self, request, *args, **kwargs):
+        self.now = timezone.now()  # one "now" for the filter and every row's lateness
+        super().initial(request, *args, **kwargs)
+
     def get_queryset(self):
         return (
-            Loan.objects.overdue(self._now())
+            Loan.objects.overdue(self.now)
             .select_related("item", "employee", "station")
             .order_by("due_at", "pk")
         )
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "now": self._now()}
-
-    def _now(self):
-        if not hasattr(self, "_moment"):
-            self._moment = timezone.now()
-        return self._moment
+        return {**super().get_serializer_context(), "now": self.now}
 
 
 def _valid(serializer_class, request) -> dict:
