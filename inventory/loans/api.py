@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inventory.api_errors import error
+from inventory.api_filters import IdFilter
 from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans import services
@@ -30,7 +31,7 @@ class WhoWhatWhereFilter(django_filters.FilterSet):
     )
     employee = django_filters.CharFilter(field_name="employee__code", label="Employee code")
     item = django_filters.CharFilter(field_name="item__code", label="Tool code")
-    station = django_filters.NumberFilter(field_name="station_id", label="Borrowed at station (id)")
+    station = IdFilter(field_name="station_id", label="Borrowed at station (id)")
 
     class Meta:
         model = Loan
@@ -148,11 +149,12 @@ class HistoryFilter(django_filters.FilterSet):
     )
     employee = django_filters.CharFilter(field_name="employee_code", label="Employee code")
     item = django_filters.CharFilter(field_name="item_code", label="Tool code")
-    station = django_filters.NumberFilter(field_name="station_id", label="Station id")
+    station = IdFilter(field_name="station_id", label="Station id")
+    loan = IdFilter(field_name="loan_id", label="Loan id")
 
     class Meta:
         model = LoanEvent
-        fields = ["kind", "door", "loan"]
+        fields = ["kind", "door"]
 
     def filter_search(self, queryset, name, value):
         return search_events(queryset, value)

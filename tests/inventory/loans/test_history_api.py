@@ -126,3 +126,10 @@ def test_loans_history_and_overdue_search_by_code_reading_and_uid(api, viewer, t
         assert [row["id"] for row in rows] == [mine.pk], path
     history = api.get("/api/v1/history/", {"search": term}).json()["results"]
     assert {row["loan"] for row in history} == {mine.pk}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/loans/", "/api/v1/overdue/", "/api/v1/history/"])
+@pytest.mark.parametrize("value", ["-1.79e142", "99999999999999999999", "1.5", "x"])
+def test_an_impossible_id_in_a_filter_is_a_400(api, viewer, path, value):
+    response = api.as_user(viewer).get(path, {"station": value})
+    assert (response.status_code, response.json()["code"]) == (400, "INVALID")
