@@ -6,8 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the tests use: pyscard's headers, the PC/SC daemon with its virtual reader,
 # the browser for end-to-end tests with Japanese fonts for its screenshots, the reverse proxy,
-# and gettext for translations.
-APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext prometheus systemd
+# gettext for translations, promtool and systemd-analyze to check the deploy files.
+APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext \
+	prometheus systemd
 
 .PHONY: run test system-packages requirements lint translations
 
@@ -18,6 +19,10 @@ run: $(VENV)/.base-installed
 	$(BIN)/python manage.py seed_demo --site http://$(HOST):$(PORT)
 	$(BIN)/python manage.py ensure_admin --url http://$(HOST):$(PORT)/admin/
 	@echo "API docs: http://$(HOST):$(PORT)/api/docs/"
+	@# The scheduled jobs (backups, reminders, station watch) run beside the server and stop
+	@# with it.
+	$(BIN)/python manage.py run_huey --workers 1 & huey=$$!; \
+	trap 'kill $$huey 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 # Browser tests get their own pytest process: Playwright leaves an event loop running in the
