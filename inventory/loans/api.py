@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inventory.api_errors import error
-from inventory.api_filters import IdFilter
+from inventory.api_filters import IdFilter, LocalDayFilter
 from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans import services
@@ -60,11 +60,11 @@ class LoanFilter(WhoWhatWhereFilter):
 
 
 # `from` and `to` are Python keywords, so they cannot be declared in the class body.
-LoanFilter.base_filters["from"] = django_filters.DateFilter(
-    field_name="borrowed_at", lookup_expr="date__gte", label="Borrowed on or after (local date)"
+LoanFilter.base_filters["from"] = LocalDayFilter(
+    field_name="borrowed_at", label="Borrowed on or after (local date)"
 )
-LoanFilter.base_filters["to"] = django_filters.DateFilter(
-    field_name="borrowed_at", lookup_expr="date__lte", label="Borrowed on or before (local date)"
+LoanFilter.base_filters["to"] = LocalDayFilter(
+    field_name="borrowed_at", until=True, label="Borrowed on or before (local date)"
 )
 
 _ERRORS = {
@@ -160,11 +160,11 @@ class HistoryFilter(django_filters.FilterSet):
         return search_events(queryset, value)
 
 
-HistoryFilter.base_filters["from"] = django_filters.DateFilter(
-    field_name="at", lookup_expr="date__gte", label="On or after (local date)"
+HistoryFilter.base_filters["from"] = LocalDayFilter(
+    field_name="at", label="On or after (local date)"
 )
-HistoryFilter.base_filters["to"] = django_filters.DateFilter(
-    field_name="at", lookup_expr="date__lte", label="On or before (local date)"
+HistoryFilter.base_filters["to"] = LocalDayFilter(
+    field_name="at", until=True, label="On or before (local date)"
 )
 
 

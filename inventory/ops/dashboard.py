@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
+from inventory.days import local_midnight
 from inventory.loans.models import Loan
 
 DAYS = 30
@@ -43,9 +44,7 @@ def build(*, now: datetime.datetime | None = None, days: int = DAYS) -> Dashboar
     today = timezone.localdate(now)
     first_day = today - datetime.timedelta(days=days - 1)
     # Loans that count as "of the last 30 days": borrowed on or after local midnight of day 1.
-    recent = Loan.objects.filter(
-        borrowed_at__gte=timezone.make_aware(datetime.datetime.combine(first_day, datetime.time()))
-    )
+    recent = Loan.objects.filter(borrowed_at__gte=local_midnight(first_day))
     counted = dict(
         recent.annotate(day=TruncDate("borrowed_at"))
         .values_list("day")

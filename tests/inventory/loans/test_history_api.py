@@ -133,3 +133,12 @@ def test_loans_history_and_overdue_search_by_code_reading_and_uid(api, viewer, t
 def test_an_impossible_id_in_a_filter_is_a_400(api, viewer, path, value):
     response = api.as_user(viewer).get(path, {"station": value})
     assert (response.status_code, response.json()["code"]) == (400, "INVALID")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/loans/", "/api/v1/history/"])
+def test_the_first_and_last_days_there_are_filter_nothing_out(api, viewer, path):
+    overdue_loan(1)
+    api.as_user(viewer)
+    response = api.get(path, {"from": "0001-01-01", "to": "9999-12-31"})
+    assert response.status_code == 200
+    assert response.json()["count"] == 1  # one loan, one borrow entry
