@@ -10,7 +10,7 @@ PORT ?= 8000
 APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext \
 	prometheus systemd
 
-.PHONY: run test system-packages requirements lint
+.PHONY: run test system-packages requirements lint translations
 
 run: export DEBUG = 1
 run: export KIOSK_DEMO = 1
@@ -67,3 +67,14 @@ requirements: | $(VENV)/bin/python
 	cd requirements && for set in base agent dev; do \
 	  ../$(BIN)/uv pip compile --python-version 3.11 --generate-hashes -q $$set.in -o $$set.txt; \
 	done
+
+# After adding or changing translatable strings: refresh the Japanese catalogue, translate every
+# empty msgstr in locale/ja/LC_MESSAGES/django.po, then run this again to compile it.
+I18N_IGNORE := --ignore 'tests/*' --ignore 'agent/*' --ignore 'var/*' --ignore 'deploy/*' \
+  --ignore 'requirements/*'
+translations: export DEBUG = 1
+translations: $(VENV)/.dev-installed
+	$(BIN)/python manage.py makemessages -l ja --no-location $(I18N_IGNORE)
+	@# The extraction time changes on every run and would make every merge of the file conflict.
+	sed -i '/^"POT-Creation-Date:/d' locale/ja/LC_MESSAGES/django.po
+	$(BIN)/python manage.py compilemessages -l ja --ignore '.*'

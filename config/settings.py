@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["inventory.permissions.ReadOrManage"],
     "DEFAULT_PAGINATION_CLASS": "inventory.pagination.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "inventory.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "inventory.api_errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    path("admin/", include("inventory.ops.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("inventory.api_urls")),
     path("api/v1/kiosk/", include("kiosk.api_urls")),
