@@ -160,9 +160,9 @@ def test_more_than_five_hundred_events_is_400(client, station):
 def test_one_tap_costs_a_fixed_number_of_queries(client, station, django_assert_num_queries):
     tool = ToolTagFactory()
     body = batch(event(tool.uid, timezone.now()))
-    # station by token, savepoint, lock station (joined with its session, waiting and
-    # enrolment rows), known event ids, tags of the batch, tap savepoint, lock tool, its open
-    # loan, release, insert scans (one statement per batch), update station, release
+    # station by token, savepoint, lock station, known event ids, tags of the batch, tap
+    # savepoint, lock tool, its open loan, release, insert scans (one statement per batch),
+    # update station, release
     with django_assert_num_queries(12):
         assert post(client, station, body).status_code == 200
 
