@@ -10,7 +10,7 @@ import pytest
 from inventory.ops import demo
 from tests.agent.conftest import AgentProcess, wait_until
 from tests.agent.live_kiosk import agent_env, create_station, server_records
-from tests.agent.pcsc_harness import Card, Pcscd, missing_parts
+from tests.agent.pcsc_harness import Card, Pcscd, missing_parts, wait_until_empty
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.pcsc
@@ -44,6 +44,9 @@ def cards(pcscd):
     yield insert
     for card in inserted:
         card.remove()
+    if pcscd.running():
+        for reader in {card.reader for card in inserted}:
+            wait_until_empty(reader)
 
 
 @pytest.fixture
@@ -72,7 +75,7 @@ def test_a_card_on_the_reader_arrives_at_the_server_as_a_scan(pcsc_agent, cards,
 
 def test_cards_read_through_pcscd_are_applied_by_the_real_server(pcscd, cards, tmp_path):
     badge, tool = demo.badge_uid(1), demo.tool_uid(1)
-    with LiveServer("pcsc") as server:
+    with LiveServer("agent_pcsc") as server:
         server.manage("seed_demo")
         station = create_station(server, "PC/SC kiosk")
         agent = AgentProcess(agent_env(server, station, tmp_path, READER="pcsc", READER_NAME=SLOT))
