@@ -99,7 +99,7 @@ def outbox_rows(path) -> list[sqlite3.Row]:
 
 @pytest.fixture
 def server():
-    live = LiveServer("agents").setup()
+    live = LiveServer("agent_restarts").setup()
     live.manage("seed_demo")
     try:
         yield live.start()

@@ -29,7 +29,7 @@ def status_port():
 @pytest.fixture(scope="module")
 def server(status_port):
     live = LiveServer(
-        "e2e_offline",
+        "e2e_kiosk_offline",
         env={
             # The page polls this agent; each test's agent listens there.
             "KIOSK_AGENT_STATUS_URL": f"http://127.0.0.1:{status_port}/status",

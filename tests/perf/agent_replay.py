@@ -139,7 +139,7 @@ def status(port: int) -> dict | None:
 
 
 def replay_with_agent(events, batch_max: int, work: Path) -> dict:
-    server, station = new_server("replay_agent")
+    server, station = new_server("bench_replay_agent")
     try:
         outbox = work / "outbox.db"
         fill_outbox(outbox, events)
@@ -185,7 +185,7 @@ def replay_with_agent(events, batch_max: int, work: Path) -> dict:
 
 def replay_direct(events, batch_max: int) -> dict:
     """The server's floor: the same batches with no agent in between."""
-    server, station = new_server("replay_floor")
+    server, station = new_server("bench_replay_floor")
     try:
         connection = http.client.HTTPConnection("127.0.0.1", server.ports[0], timeout=30)
         headers = {

@@ -106,7 +106,7 @@ def main() -> None:
     started_pcscd = not pcscd.running()
     if started_pcscd:
         pcscd.start()
-    server = LiveServer("pcsc_screen").setup()
+    server = LiveServer("bench_pcsc_screen").setup()
     agent = None
     try:
         server.manage("seed_demo")
