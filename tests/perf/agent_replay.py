@@ -21,11 +21,9 @@ import json
 import os
 import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -35,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from agent.outbox import Outbox, iso  # noqa: E402
-from tests.live_server import LiveServer, free_port  # noqa: E402
+from tests.agent.conftest import AgentProcess  # noqa: E402
+from tests.agent.live_kiosk import agent_env  # noqa: E402
+from tests.live_server import LiveServer  # noqa: E402
 
 PEOPLE, TOOLS = 50, 200
 
@@ -125,62 +125,31 @@ def outcomes(server: LiveServer) -> dict:
         "span = q.aggregate(a=Min('received_at'), b=Max('received_at')); "
         "print(json.dumps({'outcomes': dict(q.values_list('outcome').annotate(n=Count('id'))), "
         "'late': q.filter(live=False).count(), "
-        "'received_span_s': (span['b'] - span['a']).total_seconds()}))"
+        "'server_received_span_s': (span['b'] - span['a']).total_seconds()}))"
     )
     return json.loads(server.manage("shell", "-v0", "-c", code))
 
 
-def status(port: int) -> dict | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as answer:
-            return json.load(answer)
-    except OSError:
-        return None
+def result(count: int, seconds: float, server: LiveServer) -> dict:
+    rate = {"seconds": round(seconds, 2), "events_per_s": round(count / seconds, 1)}
+    return rate | outcomes(server)
 
 
 def replay_with_agent(events, batch_max: int, work: Path) -> dict:
     server, station = new_server("bench_replay_agent")
     try:
-        outbox = work / "outbox.db"
-        fill_outbox(outbox, events)
-        port = free_port()
-        env = {
-            **os.environ,
-            "SERVER_URL": server.url,
-            "ALLOW_INSECURE_HTTP": "1",
-            "STATION_TOKEN": station["token"],
-            "OUTBOX_PATH": str(outbox),
-            "READER": "stdin",
-            "STATUS_PORT": str(port),
-            "BATCH_MAX": str(batch_max),
-            "LOG_LEVEL": "WARNING",
-        }
+        env = agent_env(server, station, work, BATCH_MAX=str(batch_max), LOG_LEVEL="WARNING")
+        fill_outbox(Path(env["OUTBOX_PATH"]), events)
         started = time.perf_counter()
-        agent = subprocess.Popen(
-            [sys.executable, "-m", "agent"], cwd=ROOT, env=env, stdin=subprocess.PIPE
-        )
+        agent = AgentProcess(env, stdin=True)
         try:
-            deadline = started + 600
-            while (s := status(port)) is None or s["outbox_depth"]:
-                if time.perf_counter() > deadline:
-                    raise RuntimeError(f"outbox not drained in 600 s: {s}")
-                time.sleep(0.05)
+            status = agent.wait_for_status(lambda s: s["outbox_depth"] == 0, timeout=600)
             elapsed = time.perf_counter() - started
-            rejected = s["rejected_count"]
         finally:
-            agent.terminate()
-            agent.wait(10)
-        recorded = outcomes(server)
+            agent.stop()
+        return result(len(events), elapsed, server) | {"rejected": status["rejected_count"]}
     finally:
         server.stop()
-    return {
-        "seconds": round(elapsed, 2),
-        "events_per_s": round(len(events) / elapsed, 1),
-        "server_received_span_s": round(recorded["received_span_s"], 2),
-        "rejected": rejected,
-        "late": recorded["late"],
-        "outcomes": recorded["outcomes"],
-    }
 
 
 def replay_direct(events, batch_max: int) -> dict:
@@ -206,14 +175,9 @@ def replay_direct(events, batch_max: int) -> dict:
                 raise RuntimeError(f"batch at {start}: {answer.status} {payload[:200]!r}")
         elapsed = time.perf_counter() - started
         connection.close()
-        recorded = outcomes(server)
+        return result(len(events), elapsed, server)
     finally:
         server.stop()
-    return {
-        "seconds": round(elapsed, 2),
-        "events_per_s": round(len(events) / elapsed, 1),
-        "outcomes": recorded["outcomes"],
-    }
 
 
 def main() -> None:

@@ -24,17 +24,16 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.agent.conftest import AgentProcess  # noqa: E402
 from tests.agent.live_kiosk import agent_env, create_station, server_records  # noqa: E402
 from tests.agent.pcsc_harness import Card, Pcscd, missing_parts  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
@@ -48,21 +47,7 @@ BADGE, TOOL_A, TOOL_B = "04DE0000000001", "1DDE0000000001", "1DDE0000000002"
 CYCLE = [BADGE, TOOL_A, TOOL_B, TOOL_A, TOOL_B, BADGE, "0C0C0C0C"]
 
 
-async def wait_for_status(port: int, condition, timeout: float = 20.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as answer:
-                status = json.load(answer)
-            if condition(status):
-                return status
-        except OSError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError("the agent did not get ready")
-
-
-async def measure(server: LiveServer, station: dict, agent_port: int, inserts: int) -> list:
+async def measure(server: LiveServer, station: dict, agent: AgentProcess, inserts: int) -> list:
     code = station["pair_url"].rstrip("/").rsplit("/", 1)[1]
     screen = await open_screen(server, {"code": code})
     arrivals: list[tuple[str, float]] = []
@@ -73,7 +58,9 @@ async def measure(server: LiveServer, station: dict, agent_port: int, inserts: i
             arrivals.extend((scan, now) for scan in SCAN_ID.findall(message))
 
     listener = asyncio.create_task(listen())
-    await wait_for_status(agent_port, lambda s: s["reader_connected"] and s["server_reachable"])
+    await asyncio.to_thread(
+        agent.wait_for_status, lambda s: s["reader_connected"] and s["server_reachable"], 20
+    )
     samples = []
     for n in range(inserts + 1):
         seen = len(arrivals)
@@ -114,13 +101,12 @@ def main() -> None:
         server.start()
         env = agent_env(server, station, Path(tempfile.mkdtemp()), READER="pcsc", READER_NAME=SLOT)
         env["LOG_LEVEL"] = "WARNING"
-        agent = subprocess.Popen([sys.executable, "-m", "agent"], cwd=ROOT, env=env)
-        samples = asyncio.run(measure(server, station, int(env["STATUS_PORT"]), args.inserts))
+        agent = AgentProcess(env)
+        samples = asyncio.run(measure(server, station, agent, args.inserts))
         scans = {scan["id"]: scan for scan in server_records(server)["scans"]}
     finally:
         if agent:
-            agent.terminate()
-            agent.wait(10)
+            agent.stop()
         server.stop()
         if started_pcscd:
             pcscd.stop()
