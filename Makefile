@@ -6,18 +6,23 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the tests use: pyscard's headers, the PC/SC daemon with its virtual reader,
 # the browser for end-to-end tests with Japanese fonts for its screenshots, the reverse proxy,
-# and gettext for translations.
-APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext
+# gettext for translations, promtool and systemd-analyze to check the deploy files.
+APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext \
+	prometheus systemd
 
-.PHONY: run test system-packages requirements lint
+.PHONY: run test system-packages requirements lint translations
 
 run: export DEBUG = 1
 run: export KIOSK_DEMO = 1
 run: $(VENV)/.base-installed
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --site http://$(HOST):$(PORT)
 	$(BIN)/python manage.py ensure_admin --url http://$(HOST):$(PORT)/admin/
 	@echo "API docs: http://$(HOST):$(PORT)/api/docs/"
+	@# The scheduled jobs (backups, reminders, station watch) run beside the server and stop
+	@# with it.
+	$(BIN)/python manage.py run_huey --workers 1 & huey=$$!; \
+	trap 'kill $$huey 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 # Browser tests get their own pytest process: Playwright leaves an event loop running in the
@@ -62,3 +67,14 @@ requirements: | $(VENV)/bin/python
 	cd requirements && for set in base agent dev; do \
 	  ../$(BIN)/uv pip compile --python-version 3.11 --generate-hashes -q $$set.in -o $$set.txt; \
 	done
+
+# After adding or changing translatable strings: refresh the Japanese catalogue, translate every
+# empty msgstr in locale/ja/LC_MESSAGES/django.po, then run this again to compile it.
+I18N_IGNORE := --ignore 'tests/*' --ignore 'agent/*' --ignore 'var/*' --ignore 'deploy/*' \
+  --ignore 'requirements/*'
+translations: export DEBUG = 1
+translations: $(VENV)/.dev-installed
+	$(BIN)/python manage.py makemessages -l ja --no-location $(I18N_IGNORE)
+	@# The extraction time changes on every run and would make every merge of the file conflict.
+	sed -i '/^"POT-Creation-Date:/d' locale/ja/LC_MESSAGES/django.po
+	$(BIN)/python manage.py compilemessages -l ja --ignore '.*'

@@ -4,6 +4,7 @@ Every helper raises ImproperlyConfigured on a value it cannot understand: a typo
 systemd EnvironmentFile must stop the server at start, not silently fall back to a default.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -106,3 +107,54 @@ def database_from_url(url: str, *, base_dir: Path, pool_size: int = 20) -> dict:
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with postgres:// or sqlite:///, not {url.split(':')[0]!r}"
     )
+
+
+def email_from_url(url: str) -> dict:
+    """Django's e-mail settings from one URL.
+
+    `smtp://user:pass@host:25` (plain), `smtp+starttls://…:587`, `smtps://…:465` (TLS from the
+    start), or `console:` (messages go to the log, the default until a mail server is set).
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    ports = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+    if parts.scheme not in ports or not parts.hostname:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must look like smtp+starttls://user:password@mail.example:587 "
+            f"(or smtp://, smtps://, console:), not {url.split(':')[0]!r}"
+        )
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or ports[parts.scheme],
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp+starttls",
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_TIMEOUT": 30,
+    }
+
+
+def env_url(name: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """An optional absolute URL (empty when unset)."""
+    raw = env_str(name)
+    if raw and (urlsplit(raw).scheme not in schemes or not urlsplit(raw).hostname):
+        raise ImproperlyConfigured(f"{name} must be an absolute {'/'.join(schemes)} URL")
+    return raw
+
+
+def env_networks(name: str, default: list[str]) -> list:
+    """Comma-separated IP addresses or networks (`127.0.0.1`, `10.0.0.0/24`, `::1`)."""
+    values = env_list(name, default)
+    try:
+        return [ipaddress.ip_network(value, strict=False) for value in values]
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from None
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value

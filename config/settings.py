@@ -14,11 +14,15 @@ from huey import RedisHuey, SqliteHuey
 
 from config.env import (
     database_from_url,
+    email_from_url,
     env_bool,
+    env_choice,
     env_int,
     env_list,
+    env_networks,
     env_str,
     env_time,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "inventory.ops.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "config.middleware.SynchronousChain",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -178,7 +184,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["inventory.permissions.ReadOrManage"],
     "DEFAULT_PAGINATION_CLASS": "inventory.pagination.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "inventory.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "inventory.api_errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }
@@ -215,10 +221,48 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# One JSON object per line (LOG_FORMAT=json) for journald/Loki; every record carries the request
+# id and the station it concerns (inventory/ops/logging.py).
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "inventory.ops.logging.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(levelname)s %(name)s [%(request_id)s %(station)s] %(message)s"},
+        "json": {"()": "inventory.ops.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # Configured here, run_huey adds no handler of its own: one line per message, in our format.
+    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# Operations (inventory/ops): backups, scheduled jobs, notifications, health and metrics.
+BACKUP_DIR = Path(env_str("BACKUP_DIR") or VAR_DIR / "backups")
+BACKUP_KEEP = env_int("BACKUP_KEEP", 30, minimum=1)
+BACKUP_TIME = env_time("BACKUP_TIME", "02:30")
+# /readyz and the alert rule call a backup stale after a day plus a margin for a slow night.
+BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26, minimum=1)
+# Raw taps are pruned after this; loans and their history are never pruned.
+SCAN_RETENTION_DAYS = env_int("SCAN_RETENTION_DAYS", 365, minimum=1)
+REMINDER_TIME = env_time("REMINDER_TIME", "08:30")
+REMINDER_WEBHOOK_URL = env_url("REMINDER_WEBHOOK_URL")
+REMINDER_MANAGER_EMAILS = env_list("REMINDER_MANAGER_EMAILS", [])
+STATION_OFFLINE_SECONDS = env_int("STATION_OFFLINE_SECONDS", 120, minimum=30)
+READY_HUEY_MAX_AGE_SECONDS = env_int("READY_HUEY_MAX_AGE_SECONDS", 300, minimum=60)
+READY_MIN_FREE_DISK_PERCENT = env_int("READY_MIN_FREE_DISK_PERCENT", 10, minimum=0)
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+EMAIL_URL = env_str("EMAIL_URL", "console:")
+# EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER/PASSWORD, EMAIL_USE_TLS/SSL.
+globals().update(email_from_url(EMAIL_URL))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "toolcrib@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL

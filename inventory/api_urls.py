@@ -5,13 +5,18 @@ from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from inventory.employees.api import EmployeeViewSet
-from inventory.items.api import ItemViewSet
-from inventory.loans.api import LoanViewSet
+from inventory.items.api import ItemViewSet, TagViewSet
+from inventory.loans.api import HistoryViewSet, LoanViewSet, OverdueViewSet
+from inventory.ops.stations_api import StationViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("employees", EmployeeViewSet, basename="employee")
 router.register("items", ItemViewSet, basename="item")
 router.register("loans", LoanViewSet, basename="loan")
+router.register("tags", TagViewSet, basename="tag")
+router.register("stations", StationViewSet, basename="station")
+router.register("history", HistoryViewSet, basename="history")
+router.register("overdue", OverdueViewSet, basename="overdue")
 
 urlpatterns = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),

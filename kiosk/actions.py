@@ -32,7 +32,7 @@ def undo_last_borrow(*, station: Station) -> bool:
             )
         except DomainError:
             return False  # already returned or cancelled elsewhere: nothing to undo
-        transaction.on_commit(lambda: broadcast.publish(station.pk))
+        transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
     return True
 
 
@@ -41,7 +41,7 @@ def end_session(*, station: Station) -> None:
         Station.objects.select_for_update().filter(pk=station.pk).update(
             session_employee=None, session_expires_at=None
         )
-        transaction.on_commit(lambda: broadcast.publish(station.pk))
+        transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
 
 
 def start_enrolment(
@@ -64,7 +64,7 @@ def start_enrolment(
             enrol_replace=replace,
             enrol_expires_at=deadline,
         )
-        transaction.on_commit(lambda: broadcast.publish(station.pk))
+        transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
     return deadline
 
 

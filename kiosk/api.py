@@ -2,6 +2,8 @@
 
 import uuid
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -11,6 +13,7 @@ from rest_framework.views import APIView
 
 from inventory.api_errors import error
 from inventory.items.uids import normalize_uid
+from inventory.ops.logging import bind_log_context
 from kiosk import broadcast
 from kiosk.models import Station
 from kiosk.scans import Scan, record_scans
@@ -32,6 +35,7 @@ class StationTokenAuthentication(authentication.BaseAuthentication):
         station = Station.objects.by_token(header[1])
         if station is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked station token.")
+        bind_log_context(station=station.name)
         return (None, station)
 
     def authenticate_header(self, request):
@@ -133,13 +137,13 @@ def _scan(raw: dict) -> Scan:
     data = event.validated_data
     try:
         uid = normalize_uid(data["uid"])
-    except Exception as invalid:  # django ValidationError: not hex, wrong length
+    except ValidationError as invalid:
         return Scan(
             id=data["id"],
             raw_id=raw_id,
             uid=data["uid"],
             read_at=data["read_at"],
-            problem=" ".join(getattr(invalid, "messages", [str(invalid)])),
+            problem=" ".join(invalid.messages),
         )
     return Scan(id=data["id"], raw_id=raw_id, uid=uid, read_at=data["read_at"])
 
@@ -178,7 +182,8 @@ class HeartbeatView(AgentView):
             for key, value in status.validated_data.items()
         }
         Station.objects.filter(pk=request.auth.pk).update(last_seen_at=timezone.now(), **fields)
-        broadcast.reader_changed(request.auth.pk)
+        # robust: with the channel layer down the heartbeat is still recorded and answered.
+        transaction.on_commit(lambda: broadcast.reader_changed(request.auth.pk), robust=True)
         return Response(status=204)
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from kiosk.models import ScanEvent
+from kiosk.models import ScanEvent, Station
 from kiosk.screen import load_station, reader_context, screen_context
 
 
@@ -19,19 +19,24 @@ def group_name(station_id: int) -> str:
     return f"kiosk.station.{station_id}"
 
 
-def taps_recorded(station_id: int, events: list[ScanEvent]) -> None:
+def taps_recorded(station: Station, events: list[ScanEvent]) -> None:
+    """After a batch: the station as the batch left it (no need to read it again)."""
     applied = [event for event in events if event.status == ScanEvent.Status.APPLIED]
     live = [event for event in applied if event.live]
     late = len(applied) - len(live)
-    if not applied:
-        return
-    publish(station_id, result=live[-1] if live else None, late_count=late)
+    if applied:
+        publish(station, result=live[-1] if live else None, late_count=late)
 
 
-def publish(station_id: int, *, result: ScanEvent | None = None, late_count: int = 0) -> None:
+def station_changed(station_id: int) -> None:
+    """After an undo, an end or an enrolment started outside the tap path."""
+    publish(load_station(station_id))
+
+
+def publish(station: Station, *, result: ScanEvent | None = None, late_count: int = 0) -> None:
     """Push the station's current state (and a tap result, if any) to its screens."""
-    context = screen_context(load_station(station_id), result=result, late_count=late_count)
-    send(station_id, "kiosk/screen.html#state", context)
+    context = screen_context(station, result=result, late_count=late_count)
+    send(station.pk, "kiosk/screen.html#state", context)
 
 
 def reader_changed(station_id: int) -> None:

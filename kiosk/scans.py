@@ -62,11 +62,9 @@ def record_scans(
     late_before = received_at - datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
     results: list[Result | None] = [None] * len(scans)
     with transaction.atomic():
-        station = (
-            Station.objects.select_for_update(of=("self",))
-            .select_related("session_employee", "waiting_item", "enrol_employee", "enrol_item")
-            .get(pk=station.pk)
-        )
+        # No joins: the session's person, a waiting tool or an enrolment target are loaded
+        # only by the taps that need them (most need one at most).
+        station = Station.objects.select_for_update().get(pk=station.pk)
         known = ScanEvent.objects.in_bulk([scan.id for scan in scans if scan.id])
         tags = {
             tag.uid: tag
@@ -104,7 +102,8 @@ def record_scans(
         station.last_seen_at = received_at
         station.save(update_fields=STATE_FIELDS)
         if new_events:
-            transaction.on_commit(lambda: broadcast.taps_recorded(station.pk, new_events))
+            # robust: a screen that misses a push must never undo or fail the recorded taps.
+            transaction.on_commit(lambda: broadcast.taps_recorded(station, new_events), robust=True)
     return results
 
 

@@ -30,8 +30,9 @@ def screen_context(
     monitor: bool = False,
     now: datetime.datetime | None = None,
 ) -> dict:
-    """Everything the `state` partial renders. Queries: open loans count, and the session
-    employee's open loans when a session is open (station relations come preloaded)."""
+    """Everything the `state` partial renders. Queries: with a session open, the person's open
+    loans with their tools; without one, the count of all tools out (no names on the idle
+    screen). Station relations are read only when they are shown."""
     now = now or timezone.now()
     employee = rules.session_employee(station, now)
     holdings = (
@@ -41,6 +42,7 @@ def screen_context(
         if employee
         else []
     )
+    tools_out = None if employee else Loan.objects.open().count()
     deadlines = {
         "session": station.session_expires_at if employee else None,
         "waiting": station.waiting_expires_at if rules.waiting_item(station, now) else None,
@@ -57,7 +59,7 @@ def screen_context(
         "now": now,
         "employee": employee,
         "holdings": holdings,
-        "tools_out": Loan.objects.open().count(),
+        "tools_out": tools_out,
         "waiting_item": station.waiting_item if "waiting" in left else None,
         "undo_loan": station.undoable_loan if "undo" in left else None,
         "enrol_target": (station.enrol_employee or station.enrol_item) if "enrol" in left else None,

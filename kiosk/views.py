@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.items.uids import is_uid, normalize_uid
+from inventory.ops.logging import bind_log_context
 from kiosk import actions, pairing
 from kiosk.models import ScanEvent, Station
 from kiosk.scans import Scan, record_scans
@@ -21,6 +22,7 @@ def _station(request: HttpRequest) -> tuple[Station | None, bool]:
     """(station, monitor): the paired station, or the one a staff user asked to watch."""
     station = pairing.station_from_cookie(request.COOKIES.get(pairing.COOKIE))
     if station is not None:
+        bind_log_context(station=station.name)
         return load_station(station.pk), False
     wanted = request.GET.get("station", "")
     is_staff = request.user.is_authenticated and request.user.is_staff

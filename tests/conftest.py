@@ -40,10 +40,24 @@ def viewer(db):
 
 
 @pytest.fixture
-def english():
-    """Messages are Japanese by default; tests that read their words ask for English."""
+def staff(manager, client):
+    """The manager logged in to the admin, whose pages the test reads in English."""
+    manager.is_staff = True
+    manager.save()
+    client.force_login(manager)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return manager
+
+
+@pytest.fixture
+def english(request):
+    """Messages are Japanese by default; tests that read their words ask for English, both in
+    this process and from the test clients they use (pages follow Accept-Language)."""
     from django.utils import translation
 
+    for name in ("client", "admin_client", "api"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     with translation.override("en"):
         yield
 

@@ -55,3 +55,17 @@ class LoanFactory(factory.django.DjangoModelFactory):
     borrowed_at = factory.LazyFunction(timezone.now)
     due_at = factory.LazyAttribute(lambda loan: loan.borrowed_at + datetime.timedelta(hours=8))
     door = Door.API
+
+
+def overdue_loan(hours_late: float, **employee) -> Loan:
+    """An open loan, through the services, that became due `hours_late` hours ago."""
+    from inventory.loans import services
+
+    now = timezone.now()
+    return services.borrow(
+        item=ItemFactory(),
+        employee=EmployeeFactory(**employee),
+        door=Door.KIOSK,
+        at=now - datetime.timedelta(hours=hours_late + 1),
+        due_at=now - datetime.timedelta(hours=hours_late),
+    )

@@ -29,6 +29,16 @@ class EmployeeAdmin(admin.ModelAdmin):
             )
         )
 
+    def get_search_results(self, request, queryset, search_term):
+        # Code, name, reading (kana), or a badge UID written in any spelling (04:a1…).
+        return queryset.search(search_term), False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from inventory.loans.history import loans_of
+
+        extra_context = {**(extra_context or {}), **loans_of(employee=object_id)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=_("tools held"), ordering="open_loans")
     def holding(self, employee):
         return employee.open_loans

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.items.models import Item, Tag
-from inventory.items.uids import normalize_uid
+from inventory.items.uids import is_uid, normalize_uid
 
 
 class TagForm(forms.ModelForm):
@@ -91,6 +91,16 @@ class ItemAdmin(admin.ModelAdmin):
             )
         )
 
+    def get_search_results(self, request, queryset, search_term):
+        # Code, name, category, location, or a tag UID written in any spelling (1d:2e…).
+        return queryset.search(search_term), False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from inventory.loans.history import loans_of
+
+        extra_context = {**(extra_context or {}), **loans_of(item=object_id)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=_("on loan to"), ordering="holder_name")
     def on_loan_to(self, item):
         return f"{item.holder_name} ({item.holder_code})" if item.holder_code else "—"
@@ -115,6 +125,13 @@ class TagAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return ["uid", "employee", "item", "active", "note"]
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        if is_uid(search_term.strip()):
+            # "04:a1:b2…" finds the tag stored as 04A1B2…
+            queryset |= self.model.objects.filter(uid=normalize_uid(search_term.strip()))
+        return queryset, duplicates
 
     def has_delete_permission(self, request, obj=None):
         return False

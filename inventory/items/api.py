@@ -1,9 +1,14 @@
 import django_filters
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Prefetch
-from rest_framework import viewsets
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import ValidationError
 
 from inventory.items.models import Item, Tag
-from inventory.items.serializers import ItemSerializer
+from inventory.items.serializers import ItemSerializer, TagSerializer
+from inventory.items.uids import is_uid, normalize_uid
 from inventory.loans.models import Loan
 
 
@@ -40,3 +45,57 @@ class ItemViewSet(viewsets.ModelViewSet):
     filterset_class = ItemFilter
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
+
+
+class TagFilter(django_filters.FilterSet):
+    uid = django_filters.CharFilter(method="filter_uid", label="UID, in any spelling")
+    kind = django_filters.ChoiceFilter(
+        method="filter_kind", choices=[("badge", "badge"), ("tool", "tool")], label="badge or tool"
+    )
+    employee = django_filters.CharFilter(field_name="employee__code", label="Employee code")
+    item = django_filters.CharFilter(field_name="item__code", label="Tool code")
+
+    class Meta:
+        model = Tag
+        fields = ["active"]
+
+    def filter_uid(self, queryset, name, value):
+        return queryset.filter(uid=normalize_uid(value)) if is_uid(value) else queryset.none()
+
+    def filter_kind(self, queryset, name, value):
+        return queryset.filter(**{f"{'employee' if value == 'badge' else 'item'}__isnull": False})
+
+
+class TagViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """NFC tags: badges and tool tags. Never deleted; PATCH `active: false` to retire one."""
+
+    queryset = Tag.objects.select_related("employee", "item").order_by(
+        "-active", "-created_at", "-pk"
+    )
+    serializer_class = TagSerializer
+    filterset_class = TagFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        active = serializer.validated_data.get("active", serializer.instance.active)
+        if active == serializer.instance.active:
+            self._save(serializer)
+        else:
+            self._save(serializer, deactivated_at=None if active else timezone.now())
+
+    def _save(self, serializer, **extra):
+        try:
+            with transaction.atomic():
+                serializer.save(**extra)
+        except IntegrityError:
+            # Another request enrolled the same UID between our check and our write.
+            raise ValidationError({"uid": _("This UID was enrolled at the same moment.")}) from None

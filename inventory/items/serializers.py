@@ -1,7 +1,11 @@
-from drf_spectacular.utils import extend_schema_field
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from inventory.items.models import Item
+from inventory.employees.models import Employee
+from inventory.items.models import Item, Tag
+from inventory.items.uids import normalize_uid
 
 
 class HolderSerializer(serializers.Serializer):
@@ -47,3 +51,95 @@ class ItemSerializer(serializers.ModelSerializer):
         if loans is None:
             loans = list(item.loans.open().select_related("employee"))
         return HolderSerializer(loans[0]).data if loans else None
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Enrol a badge", value={"uid": "04:A1:B2:C3:D4:E5:F6", "employee": "E0001"}),
+        OpenApiExample(
+            "Enrol a tool tag", value={"uid": "1D2E3F40", "item": "TO0001"}, request_only=True
+        ),
+        OpenApiExample(
+            "Deactivate a lost card", value={"active": False, "note": "lost"}, request_only=True
+        ),
+    ]
+)
+class TagSerializer(serializers.ModelSerializer):
+    """An NFC UID enrolled as a person's badge or a tool's tag. Deactivate instead of deleting:
+    the record of who carried which card stays."""
+
+    uid = serializers.CharField(
+        max_length=32, help_text="4 to 10 bytes in hex; colons, spaces and dashes are allowed."
+    )
+    kind = serializers.SerializerMethodField(help_text="badge (an employee's) or tool.")
+    # A form-encoded POST without the field would otherwise mean False (HTML checkbox rules).
+    active = serializers.BooleanField(default=True)
+    employee = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Employee.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Employee code, for a badge.",
+    )
+    item = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Item.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Tool code, for a tool tag.",
+    )
+
+    class Meta:
+        model = Tag
+        fields = [
+            "id",
+            "uid",
+            "kind",
+            "employee",
+            "item",
+            "active",
+            "note",
+            "created_at",
+            "deactivated_at",
+        ]
+        read_only_fields = ["created_at", "deactivated_at"]
+        # The database's own rules are checked in validate() with messages for people.
+        validators = []
+
+    def get_kind(self, tag) -> str:
+        return "badge" if tag.employee_id else "tool"
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            # What a tag is never changes; a wrong enrolment is deactivated and enrolled again.
+            for name in ("uid", "employee", "item"):
+                fields[name].read_only = True
+        return fields
+
+    def validate_uid(self, value):
+        try:
+            return normalize_uid(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+    def validate(self, data):
+        if self.instance is None and bool(data.get("employee")) == bool(data.get("item")):
+            raise serializers.ValidationError(
+                _("Give either an employee (for a badge) or a tool (for a tool tag).")
+            )
+        uid = data.get("uid", getattr(self.instance, "uid", None))
+        active = data.get("active", getattr(self.instance, "active", True))
+        if active:
+            taken = Tag.objects.active().filter(uid=uid).select_related("employee", "item")
+            if self.instance is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            holder = taken.first()
+            if holder is not None:
+                raise serializers.ValidationError(
+                    {
+                        "uid": _("UID %(uid)s is already enrolled to %(holder)s.")
+                        % {"uid": uid, "holder": holder.employee or holder.item}
+                    }
+                )
+        return data

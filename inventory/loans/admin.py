@@ -2,12 +2,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.http import HttpResponseRedirect
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from inventory.loans import services
+from inventory.employees.models import Employee
+from inventory.items.models import Item
+from inventory.loans import admin_views, services
 from inventory.loans.exceptions import DomainError
+from inventory.loans.history import search_events
 from inventory.loans.models import OPEN, Door, Loan, LoanEvent
 
 
@@ -85,6 +89,31 @@ class LoanAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("overdue/", view(admin_views.overdue), name="loans_loan_overdue"),
+            path("export/", view(admin_views.export), name="loans_loan_export"),
+            path("<int:object_id>/correct/", view(admin_views.correct), name="loans_loan_correct"),
+            *super().get_urls(),
+        ]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Code, name, reading (kana) or any tag UID in any spelling, of the person or the tool.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        match = Q(employee__in=Employee.objects.search(term)) | Q(
+            item__in=Item.objects.search(term)
+        )
+        return queryset.filter(match), False
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The employee and tool pages link to "all loans of this person / tool".
+        return lookup in {"employee__id__exact", "item__id__exact"} or super().lookup_allowed(
+            lookup, value, request
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -196,6 +225,9 @@ class LoanEventAdmin(admin.ModelAdmin):
     list_filter = ["kind", "door", "at"]
     date_hierarchy = "at"
     search_fields = ["item_code", "item_name", "employee_code", "employee_name", "username"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_events(queryset, search_term), False
 
     def has_add_permission(self, request):
         return False

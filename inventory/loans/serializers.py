@@ -1,7 +1,7 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from inventory.loans.models import Loan
+from inventory.loans.models import Loan, LoanEvent
 
 
 class CodeNameSerializer(serializers.Serializer):
@@ -71,3 +71,128 @@ class ReturnSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class OverdueHolderSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    department = serializers.CharField(read_only=True)
+    contact = serializers.CharField(read_only=True)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A tool two hours late",
+            response_only=True,
+            value={
+                "id": 42,
+                "item": {"code": "TO0001", "name": "トルクレンチ 50N·m"},
+                "employee": {
+                    "code": "E0001",
+                    "name": "山田 太郎",
+                    "department": "製造一課",
+                    "contact": "内線 101",
+                },
+                "borrowed_at": "2026-11-24T08:30:00+09:00",
+                "due_at": "2026-11-24T18:00:00+09:00",
+                "late_seconds": 7200,
+                "station": "第1工具室",
+            },
+        )
+    ]
+)
+class OverdueSerializer(serializers.ModelSerializer):
+    item = CodeNameSerializer(read_only=True)
+    employee = OverdueHolderSerializer(read_only=True)
+    late_seconds = serializers.SerializerMethodField(help_text="How long past due, in seconds.")
+    station = serializers.CharField(source="station.name", default=None, read_only=True)
+
+    class Meta:
+        model = Loan
+        fields = ["id", "item", "employee", "borrowed_at", "due_at", "late_seconds", "station"]
+
+    def get_late_seconds(self, loan) -> int:
+        return int((self.context["now"] - loan.due_at).total_seconds())
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A correction",
+            response_only=True,
+            value={
+                "id": 7,
+                "loan": 42,
+                "kind": "correction",
+                "at": "2026-11-25T09:10:00+09:00",
+                "recorded_at": "2026-11-25T09:10:00+09:00",
+                "door": "admin",
+                "username": "manager",
+                "station_name": "",
+                "employee": {"code": "E0001", "name": "山田 太郎"},
+                "item": {"code": "TO0001", "name": "トルクレンチ 50N·m"},
+                "details": {
+                    "reason": "returned at lunch, not tapped",
+                    "before": {"returned_at": None},
+                    "after": {"returned_at": "2026-11-24T03:05:00+00:00"},
+                },
+            },
+        )
+    ]
+)
+class LoanEventSerializer(serializers.ModelSerializer):
+    """One history entry, with names and codes as they were at the time."""
+
+    employee = serializers.SerializerMethodField()
+    item = serializers.SerializerMethodField()
+    details = serializers.DictField(
+        read_only=True,
+        help_text="Kind-specific: return condition, cancel reason, handover source, or a "
+        "correction's reason with the times before and after.",
+    )
+
+    class Meta:
+        model = LoanEvent
+        fields = [
+            "id",
+            "loan",
+            "kind",
+            "at",
+            "recorded_at",
+            "door",
+            "username",
+            "station_name",
+            "employee",
+            "item",
+            "details",
+        ]
+
+    @extend_schema_field(CodeNameSerializer)
+    def get_employee(self, event) -> dict:
+        return {"code": event.employee_code, "name": event.employee_name}
+
+    @extend_schema_field(CodeNameSerializer)
+    def get_item(self, event) -> dict:
+        return {"code": event.item_code, "name": event.item_name}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A return nobody tapped",
+            value={"returned_at": "2026-11-24T12:05:00+09:00", "reason": "found on the shelf"},
+        ),
+        OpenApiExample(
+            "A longer job",
+            value={"due_at": "2026-11-27T18:00:00+09:00", "reason": "line 3 overhaul"},
+        ),
+    ]
+)
+class CorrectSerializer(serializers.Serializer):
+    borrowed_at = serializers.DateTimeField(required=False)
+    due_at = serializers.DateTimeField(required=False)
+    returned_at = serializers.DateTimeField(
+        required=False, help_text="Setting it on an open loan records the return."
+    )
+    reason = serializers.CharField(max_length=500, help_text="Kept in the history.")

@@ -190,6 +190,65 @@ def handover(
     return previous, loan
 
 
+def correct_loan(
+    *,
+    loan: Loan,
+    by: User,
+    reason: str,
+    door: Door = Door.ADMIN,
+    borrowed_at: datetime.datetime | None = None,
+    returned_at: datetime.datetime | None = None,
+    due_at: datetime.datetime | None = None,
+) -> Loan:
+    """Fix the times of a loan after the fact (a return nobody tapped, a wrong due time).
+
+    Setting `returned_at` on an open loan closes it. The events recorded at the time stay as
+    they were; one correction event keeps the times before and after, the reason and who did it.
+    """
+    reason = str(reason).strip()
+    if not reason:
+        raise InvalidRequest(reason=_("Say why the loan is corrected."))
+    now = timezone.now()
+    with transaction.atomic():
+        item = _lock_item(loan.item_id)
+        loan = (
+            Loan.objects.select_for_update(of=("self",)).select_related("employee").get(pk=loan.pk)
+        )
+        loan.item = item
+        wanted = {"borrowed_at": borrowed_at, "returned_at": returned_at, "due_at": due_at}
+        before = {field: getattr(loan, field) for field in wanted}
+        changes = {
+            field: value
+            for field, value in wanted.items()
+            if value is not None and value != before[field]
+        }
+        if not changes:
+            raise InvalidRequest(reason=_("Nothing to correct: the times are the same."))
+        if loan.cancelled_at is not None:
+            raise LoanNotOpen(state=_("cancelled"))
+        for field, value in changes.items():
+            setattr(loan, field, value)
+        _ensure_consistent_times(loan, now)
+        if "returned_at" in changes and before["returned_at"] is None:
+            loan.closed_by = by
+            loan.return_condition = Loan.Condition.OK
+        loan.save(update_fields=[*changes, "closed_by", "return_condition"])
+        _record(
+            loan,
+            LoanEvent.Kind.CORRECTION,
+            at=now,
+            door=door,
+            by=by,
+            station=None,
+            details={
+                "reason": reason,
+                "before": {field: _iso(before[field]) for field in changes},
+                "after": {field: _iso(value) for field, value in changes.items()},
+            },
+        )
+    return loan
+
+
 # Lookups used by every door that names a tool or a person by code or by tag UID.
 
 
@@ -317,3 +376,31 @@ def _record(
 
 def _local(moment: datetime.datetime) -> str:
     return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _ensure_consistent_times(loan: Loan, now: datetime.datetime) -> None:
+    if loan.borrowed_at > now or (loan.returned_at and loan.returned_at > now):
+        raise InvalidRequest(reason=_("A loan cannot start or end in the future."))
+    if loan.returned_at and loan.returned_at < loan.borrowed_at:
+        raise InvalidRequest(reason=_("The return time must not be before the borrow time."))
+    if loan.due_at < loan.borrowed_at:
+        raise InvalidRequest(reason=_("The due time must not be before the borrow time."))
+    # The tool was in one pair of hands at a time: the corrected period must not overlap
+    # another loan of the same tool (cancelled loans never happened).
+    end = loan.returned_at or now
+    clash = (
+        Loan.objects.filter(item_id=loan.item_id, cancelled_at__isnull=True, borrowed_at__lt=end)
+        .exclude(pk=loan.pk)
+        .exclude(returned_at__lte=loan.borrowed_at)
+        .order_by("borrowed_at")
+        .first()
+    )
+    if clash is not None:
+        raise InvalidRequest(
+            reason=_("The corrected times overlap loan %(loan)s of the same tool (from %(since)s).")
+            % {"loan": clash.pk, "since": _local(clash.borrowed_at)}
+        )
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return moment.astimezone(datetime.UTC).isoformat() if moment else None

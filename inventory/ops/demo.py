@@ -7,6 +7,9 @@ from django.utils import timezone
 
 from inventory.employees.models import Employee
 from inventory.items.models import Item, Tag
+from kiosk.models import Station
+
+STATION = "デモ端末"
 
 EMPLOYEES = [
     ("E0001", "山田 太郎", "やまだ たろう", "製造一課"),
@@ -67,4 +70,10 @@ def seed() -> dict[str, int]:
             defaults["loan_period"] = datetime.timedelta(hours=4)
         item, _ = Item.objects.update_or_create(code=code, defaults=defaults)
         Tag.objects.get_or_create(uid=tool_uid(number), active=True, defaults={"item": item})
-    return {"employees": len(EMPLOYEES), "items": len(ITEMS)}
+    station = Station.objects.filter(name=STATION).first()
+    if station is None:
+        # Its agent token is never shown: in demo mode the screen's buttons stand in for a reader.
+        station = Station(name=STATION, location="デモ")
+        station.issue_token()
+        station.save()
+    return {"employees": len(EMPLOYEES), "items": len(ITEMS), "station": station}

@@ -64,3 +64,24 @@ def test_a_paired_kiosk_shows_the_person_then_the_borrow_then_the_return(
     page.wait_for_selector("#kiosk-result.result--returned", timeout=1000)
     screenshot(page, "kiosk-4-returned")
     context.close()
+
+
+def test_demo_mode_lets_a_newcomer_click_through_borrow_and_undo(browser, screenshot):
+    with LiveServer("e2e_demo", env={"KIOSK_DEMO": "1"}) as demo:
+        pair_line = demo.manage("seed_demo", "--site", demo.url).strip().splitlines()[-1]
+        link = pair_line.split("open ")[1].split()[0]
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+        page.goto(link)
+        page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+        page.wait_for_timeout(300)
+
+        page.click("aside.demo button[data-uid='04DE0000000002']")
+        page.wait_for_selector("#kiosk-main.session >> text=佐藤 花子", timeout=2000)
+        page.click("aside.demo button[data-uid='1DDE0000000002']")
+        page.wait_for_selector("#kiosk-result.result--borrowed", timeout=2000)
+        screenshot(page, "kiosk-demo-borrowed")
+
+        page.click("#kiosk-undo button")
+        page.wait_for_selector(".holdings li.none", timeout=2000)
+        assert page.locator("#kiosk-undo button").count() == 0
+        page.close()

@@ -45,10 +45,10 @@ async def test_a_paired_screen_receives_its_own_stations_pushes_only():
     connected, _ = await ws.connect()
     assert connected
 
-    await sync_to_async(broadcast.publish)(other.pk)
+    await sync_to_async(broadcast.station_changed)(other.pk)
     assert await ws.receive_nothing(timeout=0.3)
 
-    await sync_to_async(broadcast.publish)(mine.pk)
+    await sync_to_async(broadcast.station_changed)(mine.pk)
     html = await ws.receive_from(timeout=2)
     assert 'id="kiosk-main"' in html
     await ws.disconnect()
@@ -77,7 +77,7 @@ async def test_staff_can_watch_a_station_and_others_cannot():
 
     staff = communicator(f"/ws/kiosk/?station={station.pk}", await session_cookie(is_staff=True))
     assert (await staff.connect())[0]
-    await sync_to_async(broadcast.publish)(station.pk)
+    await sync_to_async(broadcast.station_changed)(station.pk)
     assert "kiosk-main" in await staff.receive_from(timeout=2)
     await staff.disconnect()
 

@@ -160,9 +160,9 @@ def test_more_than_five_hundred_events_is_400(client, station):
 def test_one_tap_costs_a_fixed_number_of_queries(client, station, django_assert_num_queries):
     tool = ToolTagFactory()
     body = batch(event(tool.uid, timezone.now()))
-    # station by token, savepoint, lock station (joined with its session, waiting and
-    # enrolment rows), known event ids, tags of the batch, tap savepoint, lock tool, its open
-    # loan, release, insert scans (one statement per batch), update station, release
+    # station by token, savepoint, lock station, known event ids, tags of the batch, tap
+    # savepoint, lock tool, its open loan, release, insert scans (one statement per batch),
+    # update station, release
     with django_assert_num_queries(12):
         assert post(client, station, body).status_code == 200
 
@@ -189,3 +189,39 @@ def test_a_batch_of_a_hundred_borrows_costs_a_few_queries_per_tap(
     # open loan, use-case savepoint and release, lock tool and employee (the use case locks
     # for itself), open loan, insert loan, insert history.
     assert len(queries) <= 10 + 11 * 100, len(queries)
+
+
+def test_taps_are_recorded_and_answered_when_the_screens_cannot_be_reached(
+    client, station, monkeypatch, django_capture_on_commit_callbacks
+):
+    def channel_layer_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr("kiosk.broadcast.send", channel_layer_down)
+    badge = BadgeFactory()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post(client, station, batch(event(badge.uid, timezone.now())))
+
+    assert len(callbacks) == 1
+    assert response.status_code == 200
+    assert response.json()["results"][0]["outcome"] == "session_started"
+    assert ScanEvent.objects.count() == 1
+
+
+def test_log_lines_of_a_scan_request_name_the_station(client, station, monkeypatch):
+    import logging
+
+    from inventory.ops.logging import ContextFilter
+
+    seen = []
+
+    def record_scans(**kwargs):
+        record = logging.LogRecord("kiosk", logging.INFO, __file__, 1, "tap", (), None)
+        ContextFilter().filter(record)
+        seen.append(record.station)
+        return []
+
+    monkeypatch.setattr("kiosk.api.record_scans", record_scans)
+    post(client, station, batch(event("04AA000001", timezone.now())))
+    assert seen == ["Line 3"]

@@ -111,8 +111,8 @@ class Http:
         return status, response_headers, payload
 
 
-async def open_screen(server, station) -> websockets.ClientConnection:
-    host, port = "127.0.0.1", server.ports[0]
+async def open_screen(server, station, port=None) -> websockets.ClientConnection:
+    host, port = "127.0.0.1", port or server.ports[0]
     http = Http(host, port)
     status, headers, _ = await http.request("GET", f"/kiosk/pair/{station['code']}/")
     assert status == 302, status
@@ -126,9 +126,9 @@ async def open_screen(server, station) -> websockets.ClientConnection:
 
 
 class Station:
-    def __init__(self, server, fixture):
+    def __init__(self, server, fixture, port=None):
         self.fixture = fixture
-        self.http = Http("127.0.0.1", server.ports[0])
+        self.http = Http("127.0.0.1", port or server.ports[0])
         self.sent: dict[str, float] = {}
         self.latencies: list[float] = []
         self.next_tool = 0
@@ -280,22 +280,28 @@ def psycopg_floor(server, station_fixture, samples=300):
     return percentiles(latencies[10:])
 
 
-async def bench(layer: str, quick: bool) -> dict:
+async def bench(layer: str, quick: bool, processes: int = 1) -> dict:
     redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     # Sessions that outlast the run, so every tool tap is a borrow or a return.
     env = {"REDIS_URL": redis if layer == "redis" else "", "KIOSK_SESSION_SECONDS": "3600"}
-    server = LiveServer(f"bench_{layer}", env=env)
+    server = LiveServer(f"bench_{layer}", env=env, processes=processes)
     server.setup()
     fixtures = build_fixtures(server, 21)
     server.start()
     try:
-        stations = [Station(server, f) for f in fixtures[:20]]
-        screens = [await open_screen(server, f) for f in fixtures[:20]]
+        # With several processes, a station posts to one and its screen listens on another:
+        # the push crosses processes through Redis, as behind a load balancer.
+        ports = server.ports
+        stations = [Station(server, f, ports[i % len(ports)]) for i, f in enumerate(fixtures[:20])]
+        screens = [
+            await open_screen(server, f, ports[(i + 1) % len(ports)])
+            for i, f in enumerate(fixtures[:20])
+        ]
         listeners = [
             asyncio.create_task(s.listen(ws)) for s, ws in zip(stations, screens, strict=True)
         ]
         solo = stations[0]
-        out = {"layer": layer}
+        out = {"layer": layer, "daphne_processes": processes}
 
         # Each station's person badges in once; the session outlasts the run (see env).
         for station in stations:
@@ -346,9 +352,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--layer", choices=["redis", "memory", "both"], default="both")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="daphne processes (Redis layer only beyond 1)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/toolcrib_bench")
-    results = {"cpu_count": os.cpu_count(), "database": "postgresql", "daphne_processes": 1}
+    results = {"cpu_count": os.cpu_count(), "database": "postgresql"}
     layers = ["redis", "memory"] if args.layer == "both" else [args.layer]
     # Each layer in a fresh interpreter: Django settings are read once per process.
     if len(layers) > 1:
@@ -363,7 +372,7 @@ def main():
             ).stdout
             results[layer] = json.loads(out)[layer]
     else:
-        results[layers[0]] = asyncio.run(bench(layers[0], args.quick))
+        results[layers[0]] = asyncio.run(bench(layers[0], args.quick, args.processes))
     print(json.dumps(results, indent=2))
 
 

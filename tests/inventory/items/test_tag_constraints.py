@@ -33,7 +33,7 @@ def test_the_database_refuses_a_tag_owned_by_both_or_neither():
         Tag.objects.create(uid="01020305")
 
 
-def test_validation_normalises_and_explains_a_uid_already_in_use():
+def test_validation_normalises_and_explains_a_uid_already_in_use(english):
     BadgeFactory(uid="04A1B2C3D4E5F6")
     tag = Tag(uid="04:a1:b2:c3:d4:e5:f6", item=ItemFactory())
     with pytest.raises(ValidationError) as caught:

@@ -1,14 +1,26 @@
 from django.core.management.base import BaseCommand
 
 from inventory.ops import demo
+from kiosk import pairing
 
 
 class Command(BaseCommand):
-    help = "Load the demo employees and tools (idempotent: safe to run on every start)."
+    help = (
+        "Load the demo employees, tools and kiosk station (idempotent: safe to run on every "
+        "start) and print a one-time link that pairs a browser with the demo kiosk."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--site", default="", help="base URL for the pairing link")
+
+    def handle(self, *args, site, **options):
         counts = demo.seed()
         self.stdout.write(
             f"Demo data: {counts['employees']} employees and {counts['items']} tools "
             f"(badges {demo.badge_uid(1)}…, tool tags {demo.tool_uid(1)}…)."
+        )
+        code = pairing.start_pairing(counts["station"])
+        self.stdout.write(
+            f"Demo kiosk: open {site.rstrip('/')}{pairing.pair_url(code)} in a browser "
+            "(one use; every start prints a new link)."
         )

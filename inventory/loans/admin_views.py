@@ -1,0 +1,124 @@
+"""Loan pages in the admin beyond the model's own: the overdue list, the CSV export and the
+correction form. LoanAdmin.get_urls mounts them; each checks the loan permission it needs."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inventory.csv_text import csv_download
+from inventory.loans import services
+from inventory.loans.exceptions import DomainError
+from inventory.loans.export import STATES, export_loans, loans_to_export
+from inventory.loans.models import Door, Loan
+
+
+def _page(request, template, title, **context):
+    return TemplateResponse(
+        request,
+        template,
+        {**admin.site.each_context(request), "title": title, "opts": Loan._meta, **context},
+    )
+
+
+def overdue(request):
+    """Open loans past due, the latest first, with whom to call. One query for any length."""
+    if not request.user.has_perm("loans.view_loan"):
+        raise PermissionDenied
+    now = timezone.now()
+    loans = Loan.objects.overdue(now).with_related().order_by("due_at", "pk")
+    return _page(request, "admin/loans/overdue.html", _("Overdue tools"), loans=loans, now=now)
+
+
+class ExportForm(forms.Form):
+    date_from = forms.DateField(label=_("Borrowed from"), required=False)
+    date_to = forms.DateField(label=_("Borrowed until"), required=False)
+    employee = forms.CharField(label=_("Employee code"), required=False, max_length=32)
+    item = forms.CharField(label=_("Tool code"), required=False, max_length=32)
+    station = forms.ModelChoiceField(
+        label=_("Station"), queryset=None, required=False, empty_label=_("All stations")
+    )
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("All loans")), *STATES.items()]
+    )
+
+    def __init__(self, *args, **kwargs):
+        from kiosk.models import Station
+
+        super().__init__(*args, **kwargs)
+        self.fields["station"].queryset = Station.objects.only("name")
+        for name in ("date_from", "date_to"):
+            self.fields[name].widget = forms.DateInput(attrs={"type": "date"})
+
+    def filters(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["station"] = data["station"].pk if data["station"] else None
+        return data
+
+
+def export(request):
+    if not request.user.has_perm("loans.view_loan"):
+        raise PermissionDenied
+    form = ExportForm(request.GET if "download" in request.GET else None)
+    if not form.is_valid():
+        return _page(request, "admin/loans/export.html", _("Export loan history"), form=form)
+    return csv_download(export_loans(loans_to_export(**form.filters())), name="loans")
+
+
+class CorrectForm(forms.Form):
+    borrowed_at = forms.SplitDateTimeField(label=_("Borrowed at"), widget=AdminSplitDateTime)
+    due_at = forms.SplitDateTimeField(label=_("Due at"), widget=AdminSplitDateTime)
+    returned_at = forms.SplitDateTimeField(
+        label=_("Returned at"),
+        widget=AdminSplitDateTime,
+        required=False,
+        help_text=_("Fill in to record a return that nobody tapped."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        help_text=_("Kept in the history with your name, e.g. “returned at 12:00, not tapped”."),
+    )
+
+
+def correct(request, object_id):
+    if not request.user.has_perm("loans.change_loan"):
+        raise PermissionDenied
+    loan = get_object_or_404(Loan.objects.with_related(), pk=object_id)
+    initial = {
+        "borrowed_at": loan.borrowed_at,
+        "due_at": loan.due_at,
+        "returned_at": loan.returned_at,
+    }
+    form = CorrectForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = {
+            name: form.cleaned_data[name]
+            for name in initial
+            if name in form.changed_data and form.cleaned_data[name] is not None
+        }
+        try:
+            services.correct_loan(
+                loan=loan,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                door=Door.ADMIN,
+                **changed,
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The loan was corrected; the history keeps both times."))
+            return redirect("admin:loans_loan_change", loan.pk)
+    return _page(
+        request,
+        "admin/loans/correct.html",
+        _("Correct loan %(loan)s") % {"loan": loan},
+        form=form,
+        loan=loan,
+        media=form.media,
+    )

@@ -1,0 +1,109 @@
+"""The readiness checks behind /readyz. Each returns (ok, detail); `run_checks` times them."""
+
+import asyncio
+import contextlib
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from inventory.ops.jobs import installed_at
+from inventory.ops.models import BackupRun, PeriodicRun
+
+
+def run_checks() -> dict[str, dict]:
+    results = {}
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            ok, detail = check()
+        except Exception as error:  # a check that cannot run has failed; say why
+            ok, detail = False, f"{type(error).__name__}: {error}"
+        results[name] = {
+            "ok": ok,
+            "detail": detail,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+    return results
+
+
+def check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return True, connection.vendor
+
+
+def check_channel_layer():
+    layer = get_channel_layer()
+    if layer is None:
+        return False, "no channel layer configured"
+    async_to_sync(_round_trip)(layer)
+    return True, type(layer).__name__
+
+
+async def _round_trip(layer):
+    channel = await layer.new_channel("readyz.")
+    token = uuid.uuid4().hex
+    await layer.send(channel, {"type": "readyz.ping", "token": token})
+    message = await asyncio.wait_for(layer.receive(channel), timeout=2)
+    if message.get("token") != token:
+        raise RuntimeError("the channel layer returned another message")
+    # A receive that is cancelled is the only way the layers let go of a channel (Redis
+    # pub/sub stays subscribed otherwise): end it so every probe does not leak one.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), timeout=0.01)
+
+
+def check_huey():
+    last = PeriodicRun.objects.order_by("-started_at").first()
+    limit = settings.READY_HUEY_MAX_AGE_SECONDS
+    if last is None:
+        return _grace("no periodic job has run yet", limit)
+    age = (timezone.now() - last.started_at).total_seconds()
+    ok = age <= limit
+    return ok, f"last periodic job {last.job} started {age:.0f} s ago (limit {limit} s)"
+
+
+def check_disk():
+    path = Path(settings.BACKUP_DIR)
+    while not path.exists():  # not created before the first backup: measure where it will be
+        path = path.parent
+    usage = shutil.disk_usage(path)
+    free = 100 * usage.free / usage.total
+    ok = free >= settings.READY_MIN_FREE_DISK_PERCENT
+    return ok, (
+        f"{usage.free / 2**30:.1f} GiB ({free:.0f} %) free at {path} "
+        f"(minimum {settings.READY_MIN_FREE_DISK_PERCENT} %)"
+    )
+
+
+def check_backup():
+    last = BackupRun.objects.filter(succeeded=True).order_by("-finished_at").first()
+    limit = settings.BACKUP_MAX_AGE_HOURS * 3600
+    if last is None:
+        return _grace("no successful backup yet", limit)
+    age = (timezone.now() - last.finished_at).total_seconds()
+    return age <= limit, f"last successful backup {age / 3600:.1f} h ago: {last.path}"
+
+
+def _grace(what: str, limit: float):
+    """Nothing yet is fine on a fresh installation, for as long as it would be fine later."""
+    installed = installed_at()
+    young = installed is not None and (timezone.now() - installed).total_seconds() <= limit
+    return young, f"{what} ({'fresh installation' if young else 'installed long ago'})"
+
+
+CHECKS = {
+    "database": check_database,
+    "channel_layer": check_channel_layer,
+    "huey": check_huey,
+    "disk": check_disk,
+    "backup": check_backup,
+}

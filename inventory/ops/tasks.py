@@ -1,0 +1,55 @@
+"""Scheduled jobs (huey). Each is a thin wrapper over one use case in this app.
+
+db_periodic_task is djhuey's periodic_task that also closes stale database connections.
+Daily jobs take their time from settings in the server's TIME_ZONE: huey's crontab would read
+them in UTC (huey runs with utc=True), so they use `daily_at` instead.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from inventory.ops import backup, pruning, reminders, stations
+from inventory.ops.jobs import periodic_run
+from inventory.ops.models import BackupRun
+
+
+def daily_at(hour_minute: tuple[int, int]):
+    """A huey schedule that fires once a day at this local wall-clock time."""
+    hour, minute = hour_minute
+
+    def due(timestamp: datetime.datetime) -> bool:
+        if timestamp.tzinfo is None:  # huey hands over naive UTC
+            timestamp = timestamp.replace(tzinfo=datetime.UTC)
+        local = timezone.localtime(timestamp)
+        return (local.hour, local.minute) == (hour, minute)
+
+    return due
+
+
+@db_periodic_task(crontab(minute="*"))
+def station_watch():
+    with periodic_run("station_watch"):
+        stations.watch_stations()
+
+
+@db_periodic_task(daily_at(settings.BACKUP_TIME), retries=1, retry_delay=900)
+def nightly_backup():
+    with periodic_run("nightly_backup"):
+        backup.run_backup(trigger=BackupRun.Trigger.SCHEDULED, keep=settings.BACKUP_KEEP)
+
+
+@db_periodic_task(daily_at(settings.REMINDER_TIME), retries=3, retry_delay=300)
+def overdue_reminders():
+    with periodic_run("overdue_reminders"):
+        reminders.send_overdue_reminders()
+
+
+# After the nightly backup, so the last archive still holds what is pruned.
+@db_periodic_task(daily_at((4, 15)))
+def prune_scans():
+    with periodic_run("prune_scans"):
+        pruning.prune_scan_events()

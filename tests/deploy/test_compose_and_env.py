@@ -1,0 +1,77 @@
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+
+
+def env_example() -> list[str]:
+    names = []
+    for line in (DEPLOY / "env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            names.append(line.split("=", 1)[0])
+    return names
+
+
+def settings_variables() -> set[str]:
+    """Every variable config/settings.py reads through the env helpers."""
+    source = (ROOT / "config" / "settings.py").read_text()
+    return set(re.findall(r'env_[a-z]+\(\s*"([A-Z_]+)"', source))
+
+
+def compose():
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def test_compose_has_the_five_services_and_the_worker_is_the_web_image():
+    services = compose()["services"]
+    assert set(services) == {"postgres", "redis", "web", "huey", "caddy"}
+    assert services["huey"]["image"] == services["web"]["image"]
+    assert "run_huey" in services["huey"]["command"]
+    assert "daphne" in " ".join(services["web"]["command"])
+
+
+def test_compose_names_every_variable_of_env_example():
+    text = (DEPLOY / "compose.yaml").read_text()
+    named = set(re.findall(r"^\s+([A-Z_]+):", text, re.M)) | set(re.findall(r"\$\{([A-Z_]+)", text))
+    assert set(env_example()) - named == set()
+
+
+def test_every_variable_compose_substitutes_is_in_env_example():
+    text = (DEPLOY / "compose.yaml").read_text()
+    assert set(re.findall(r"\$\{([A-Z_]+)", text)) - set(env_example()) == set()
+
+
+def test_env_example_lists_each_variable_once_and_every_setting():
+    names = env_example()
+    assert len(names) == len(set(names))
+    assert settings_variables() - set(names) == set()
+
+
+def test_the_readme_configuration_table_lists_every_setting():
+    readme = (ROOT / "README.md").read_text()
+    rows = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, re.M))
+    assert settings_variables() - rows == set()
+
+
+def test_the_settings_start_with_the_values_of_env_example(tmp_path):
+    """The file is meant to be copied and filled in: its values must all be understood."""
+    values = {}
+    for line in (DEPLOY / "env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            values[name] = value.strip('"')
+    values.update(SECRET_KEY="filled-in-by-the-operator-" + "x" * 40, VAR_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], **values},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,46 @@
+"""Helpers that take an archive apart and put it back together, changed."""
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connection
+
+from inventory.ops import databases
+
+
+def live_stats() -> dict:
+    return databases.for_connection(connection).live_stats()
+
+
+def make_backup(capsys, *args) -> Path:
+    call_command("backup", *args)
+    return Path(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def read_members(path: Path) -> dict[str, bytes]:
+    with tarfile.open(path) as tar:
+        return {member.name: tar.extractfile(member).read() for member in tar}
+
+
+def rewrite(path: Path, dest: Path, *, manifest=None, files=None) -> Path:
+    """A copy of the archive after `manifest(dict)` and/or `files(dict name->bytes)` changed it."""
+    members = read_members(path)
+    content = json.loads(members["manifest.json"])
+    if manifest:
+        manifest(content)
+    members["manifest.json"] = json.dumps(content).encode()
+    if files:
+        files(members)
+    with tarfile.open(dest, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return dest
+
+
+def manifest_of(path: Path) -> dict:
+    return json.loads(read_members(path)["manifest.json"])

@@ -1,0 +1,97 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from inventory.ops.models import BackupRun, PeriodicRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def healthy(settings, tmp_path):
+    settings.BACKUP_DIR = tmp_path
+    settings.READY_MIN_FREE_DISK_PERCENT = 0
+    now = timezone.now()
+    PeriodicRun.objects.create(job="station_watch", started_at=now, finished_at=now, succeeded=True)
+    BackupRun.objects.create(
+        trigger="scheduled", started_at=now, finished_at=now, succeeded=True, path="x", size_bytes=1
+    )
+
+
+@pytest.fixture
+def unreachable_database(transactional_db):
+    """Make the default connection reconnect to somewhere it cannot reach, for real. The open
+    connection is set aside, not closed: closing would drop SQLite's in-memory test database."""
+    saved_settings, saved_connection = dict(connection.settings_dict), connection.connection
+    if connection.vendor == "postgresql":
+        # Without the pool, which would hand out one of its open connections.
+        options = {k: v for k, v in connection.settings_dict["OPTIONS"].items() if k != "pool"}
+        connection.settings_dict.update(HOST="127.0.0.1", PORT="1", OPTIONS=options)
+    else:
+        connection.settings_dict["NAME"] = "/nonexistent-folder/db.sqlite3"
+    connection.connection = None
+    yield
+    connection.settings_dict.update(saved_settings)
+    connection.connection = saved_connection
+
+
+def test_liveness_answers_without_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+
+
+def test_liveness_answers_while_the_database_is_down(client, unreachable_database):
+    assert client.get("/healthz").status_code == 200
+
+
+def test_ready_lists_every_check_with_its_time(client, healthy):
+    response = client.get("/readyz")
+
+    body = response.json()
+    assert response.status_code == 200, body
+    assert (body["status"], body["failed"]) == ("ok", [])
+    assert set(body["checks"]) == {"database", "channel_layer", "huey", "disk", "backup"}
+    assert all(check["ok"] and check["ms"] >= 0 for check in body["checks"].values())
+
+
+def test_ready_is_503_naming_the_database_when_it_is_unreachable(client, unreachable_database):
+    response = client.get("/readyz")
+
+    body = response.json()
+    assert response.status_code == 503
+    assert "database" in body["failed"]
+    assert body["checks"]["database"]["detail"]
+    assert body["checks"]["channel_layer"]["ok"]
+
+
+def test_ready_is_503_naming_a_stale_backup_and_a_silent_consumer(client, healthy, settings):
+    long_ago = timezone.now() - datetime.timedelta(hours=27)
+    BackupRun.objects.update(finished_at=long_ago)
+    PeriodicRun.objects.update(started_at=long_ago)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["huey", "backup"]
+
+
+def test_ready_is_503_when_the_backup_disk_is_nearly_full(client, healthy, settings):
+    settings.READY_MIN_FREE_DISK_PERCENT = 101
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["disk"]
+
+
+def test_a_fresh_installation_is_ready_before_its_first_backup_and_job(client, settings, tmp_path):
+    settings.BACKUP_DIR = tmp_path / "not-yet-created"
+    settings.READY_MIN_FREE_DISK_PERCENT = 0
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200, response.json()
+    assert "fresh installation" in response.json()["checks"]["backup"]["detail"]

@@ -1,0 +1,97 @@
+import re
+
+import pytest
+from django.utils import timezone
+
+from inventory.loans import services
+from inventory.loans.models import Door
+from inventory.ops.models import BackupRun, PrunedScans
+from kiosk.models import ScanEvent
+from tests.factories import EmployeeFactory, ItemFactory
+from tests.inventory.ops.conftest import make_scan, make_station
+
+pytestmark = pytest.mark.django_db
+
+
+def scrape(client, **extra) -> dict[str, float]:
+    response = client.get("/metrics", **extra)
+    assert response.status_code == 200, response.content
+    samples = {}
+    for line in response.content.decode().splitlines():
+        if line.startswith("toolcrib_"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
+
+
+def test_loan_and_scan_metrics_follow_a_borrow_and_a_scan(client):
+    station = make_station()
+    before = scrape(client)
+
+    services.borrow(item=ItemFactory(), employee=EmployeeFactory(), door=Door.API)
+    make_scan(station, outcome=ScanEvent.Outcome.BORROWED)
+    after = scrape(client)
+
+    assert after["toolcrib_loans_open"] == before["toolcrib_loans_open"] + 1
+    assert before.get('toolcrib_scans_total{outcome="borrowed"}', 0) == 0
+    assert after['toolcrib_scans_total{outcome="borrowed"}'] == 1
+
+
+def test_scans_total_counts_pruned_scans_so_it_never_goes_down(client):
+    PrunedScans.objects.create(outcome="refused", count=40)
+    make_scan(make_station(), outcome=ScanEvent.Outcome.REFUSED)
+
+    assert scrape(client)['toolcrib_scans_total{outcome="refused"}'] == 41
+
+
+def test_overdue_loans_stations_and_the_last_backup_are_exported(client):
+    now = timezone.now()
+    loan = services.borrow(item=ItemFactory(), employee=EmployeeFactory(), door=Door.API)
+    type(loan).objects.filter(pk=loan.pk).update(
+        borrowed_at=now - timezone.timedelta(days=2), due_at=now - timezone.timedelta(days=1)
+    )
+    make_station(
+        name="Crib B",
+        last_seen_at=now - timezone.timedelta(seconds=30),
+        outbox_depth=3,
+        reader_connected=False,
+    )
+    BackupRun.objects.create(
+        trigger="scheduled", started_at=now, finished_at=now, succeeded=True, size_bytes=12345
+    )
+
+    samples = scrape(client)
+
+    assert samples["toolcrib_loans_overdue"] == 1
+    assert 30 <= samples['toolcrib_station_heartbeat_age_seconds{station="Crib B"}'] < 60
+    assert samples['toolcrib_station_outbox_depth{station="Crib B"}'] == 3
+    assert samples['toolcrib_station_reader_connected{station="Crib B"}'] == 0
+    assert samples["toolcrib_backup_last_success_size_bytes"] == 12345
+    assert samples["toolcrib_backup_last_success_timestamp_seconds"] == pytest.approx(
+        now.timestamp()
+    )
+
+
+def test_django_prometheus_metrics_are_still_served(client):
+    client.get("/healthz")
+    body = client.get("/metrics").content.decode()
+    assert re.search(r"^django_http_requests_total_by_method_total\{.*\} \d", body, re.M)
+
+
+def test_metrics_are_refused_from_an_address_not_allowed(client):
+    response = client.get("/metrics", REMOTE_ADDR="192.0.2.7")
+
+    assert response.status_code == 403
+    assert b"toolcrib_" not in response.content
+    assert b"METRICS_ALLOWED_IPS" in response.content
+
+
+def test_a_bearer_token_opens_metrics_to_any_address(client, settings):
+    settings.METRICS_TOKEN = "s3cret-scraper-token"
+
+    assert client.get("/metrics", REMOTE_ADDR="192.0.2.7").status_code == 403
+    wrong = client.get("/metrics", REMOTE_ADDR="192.0.2.7", HTTP_AUTHORIZATION="Bearer nope")
+    assert wrong.status_code == 403
+    assert "toolcrib_loans_open" in scrape(
+        client, REMOTE_ADDR="192.0.2.7", HTTP_AUTHORIZATION="Bearer s3cret-scraper-token"
+    )

@@ -1,0 +1,97 @@
+import re
+
+import pytest
+from django.contrib.auth.models import User
+
+from inventory.items.models import Tag
+from kiosk import pairing
+from kiosk.models import Station
+from tests.factories import BadgeFactory, EmployeeFactory, ItemFactory
+from tests.kiosk.conftest import T0
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(User.objects.create_superuser("root", password="root-pass-123"))
+    return client
+
+
+def test_creating_a_station_in_the_admin_shows_its_token_once(admin_client):
+    response = admin_client.post(
+        "/admin/kiosk/station/add/", {"name": "Line 7", "location": "A棟"}, follow=True
+    )
+    station = Station.objects.get(name="Line 7")
+    message = next(str(m) for m in response.context["messages"])
+    token = message.split("<code>")[1].split("</code>")[0]
+    assert Station.objects.by_token(token) == station
+    assert "/kiosk/pair/" in message
+
+
+def test_the_station_list_says_who_is_online(admin_client, station):
+    response = admin_client.get("/admin/kiosk/station/")
+    assert response.status_code == 200
+    assert station.name in response.content.decode()
+
+
+def test_the_pairing_page_shows_a_working_link_and_a_qr_code(admin_client, station, client):
+    page = admin_client.get(f"/admin/kiosk/station/{station.pk}/pairing/").content.decode()
+    assert "<svg" in page
+    link = re.search(r'href="([^"]*/kiosk/pair/[^"]+)"', page).group(1)
+    kiosk_browser = client.__class__()
+    assert kiosk_browser.get(link.removeprefix("http://testserver")).status_code == 302
+    assert pairing.station_from_cookie(kiosk_browser.cookies[pairing.COOKIE].value) == station
+
+
+def test_rotating_a_token_shows_the_new_one_and_the_old_one_stops(admin_client, station):
+    admin_client.post(
+        "/admin/kiosk/station/", {"action": "rotate_tokens", "_selected_action": [station.pk]}
+    )
+    assert Station.objects.by_token(station.token) is None
+
+
+def test_enrolment_by_tap_starts_from_the_employee_page(admin_client, station):
+    employee = EmployeeFactory()
+    page = admin_client.get(f"/admin/employees/employee/{employee.pk}/change/").content.decode()
+    assert f"/admin/kiosk/station/enrol/employee/{employee.pk}/" in page
+
+    admin_client.post(
+        f"/admin/kiosk/station/enrol/employee/{employee.pk}/", {"station": station.pk}
+    )
+
+    station.refresh_from_db()
+    assert station.enrol_employee == employee
+    assert station.enrol_expires_at is not None
+
+
+def test_the_unknown_tags_inbox_lists_and_assigns(admin_client, tap, station):
+    tap("DEADBEEF01", T0)
+    tap("DEADBEEF01", T0.replace(minute=5))
+    BadgeFactory(uid="DEADBEEF02")
+    tap("DEADBEEF02", T0.replace(minute=6))
+
+    inbox = admin_client.get("/admin/kiosk/unknowntag/").content.decode()
+    assert "<code>DEADBEEF01</code>" in inbox
+    assert "<code>DEADBEEF02</code>" not in inbox  # enrolled since, so no longer unknown
+
+    item = ItemFactory()
+    admin_client.post("/admin/kiosk/unknowntag/assign/DEADBEEF01/", {"item": item.pk})
+    assert Tag.objects.get(uid="DEADBEEF01").item == item
+    inbox = admin_client.get("/admin/kiosk/unknowntag/").content.decode()
+    assert "<code>DEADBEEF01</code>" not in inbox
+
+
+def test_assigning_a_uid_someone_has_is_refused_with_the_reason(admin_client, english):
+    BadgeFactory(uid="DEADBEEF03")
+    response = admin_client.post(
+        "/admin/kiosk/unknowntag/assign/DEADBEEF03/", {"item": ItemFactory().pk}
+    )
+    assert response.status_code == 200
+    assert "already enrolled" in response.content.decode()
+
+
+def test_scans_are_read_only(admin_client, tap, station):
+    tap("DEADBEEF04", T0)
+    assert admin_client.get("/admin/kiosk/scanevent/").status_code == 200
+    assert admin_client.get("/admin/kiosk/scanevent/add/").status_code == 403
