@@ -56,6 +56,8 @@ def kiosk(server, status_port, browser, tmp_path):
         return agents[-1]
 
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    # A kiosk is Japanese unless switched; these tests read its English words.
+    context.add_cookies([{"name": "django_language", "value": "en", "url": server.url}])
     page = context.new_page()
     try:
         page.goto(server.url + station["pair_url"])
