@@ -60,9 +60,13 @@ class Config:
 
     @property
     def server_origin(self) -> str:
-        """The kiosk page's origin, the only one allowed to read the status endpoint."""
+        """The kiosk page's origin, the only one allowed to read the status endpoint, spelt as
+        the browser's Origin header: no user, no path, no default port."""
         parts = urlsplit(self.server_url)
-        return f"{parts.scheme}://{parts.netloc}".lower()
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        default_port = {"https": 443, "http": 80}.get(parts.scheme)
+        port = f":{parts.port}" if parts.port and parts.port != default_port else ""
+        return f"{parts.scheme}://{host}{port}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from inventory.items.uids import is_uid, normalize_uid
 from inventory.ops.logging import bind_log_context
 from kiosk import actions, pairing
-from kiosk.models import Station
+from kiosk.models import ScanEvent, Station
 from kiosk.scans import Scan, record_scans
 from kiosk.screen import load_station, screen_context
 
@@ -41,11 +41,31 @@ def screen(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def state(request: HttpRequest) -> HttpResponse:
-    """The current state as out-of-band fragments: after a reconnect, or when a timer ends."""
+    """The current state as out-of-band fragments: after a reconnect, or when a timer ends.
+
+    After a reconnect the page names the first tap the agent saved while it was offline
+    (`late_since`): if the agent delivered them before the page was back, the push saying they
+    were recorded late went to nobody, so this answer says it instead.
+    """
     station, monitor = _station(request)
     if station is None:
         return HttpResponse(status=403)
-    return render(request, f"{PAGE}#state", screen_context(station, monitor=monitor))
+    late_count = _recorded_late(station, request.GET.get("late_since", ""))
+    context = screen_context(station, monitor=monitor, late_count=late_count)
+    return render(request, f"{PAGE}#state", context)
+
+
+def _recorded_late(station: Station, first_id: str) -> int:
+    """How many of the station's taps from `first_id` on were applied late."""
+    try:
+        first = uuid.UUID(first_id)
+    except ValueError:
+        return 0
+    scans = ScanEvent.objects.filter(station=station)
+    since = scans.filter(pk=first).values_list("read_at", flat=True).first()
+    if since is None:
+        return 0
+    return scans.filter(read_at__gte=since, live=False, status=ScanEvent.Status.APPLIED).count()
 
 
 @require_GET

@@ -10,6 +10,7 @@
   let wasConnected = false;
   let offlinePoll = null;
   let seenOffline = new Set();
+  let firstOfflineRead = null; // the agent's id of the first tap it saved while we were offline
   let resultTimer = null;
 
   // --- Clock and countdowns (local time of the kiosk) ---------------------------------
@@ -105,11 +106,20 @@
 
   // --- Connection to the server, and the offline mode ----------------------------------
   const offlineBanner = document.getElementById("kiosk-offline");
+  // htmx's default waits up to 64 s between attempts; a kiosk should be back within seconds of
+  // the server, or its taps are applied while the screen still says "no connection".
+  htmx.config.wsReconnectDelay = (retries) => Math.min(500 * 2 ** retries, 4000) * (0.5 + Math.random() / 2);
   document.body.addEventListener("htmx:wsOpen", () => {
     offlineBanner.hidden = true;
+    const lateSince = firstOfflineRead;
     stopOfflinePoll();
-    // After a reconnect, the screen may be stale: fetch the current state once.
-    if (wasConnected) htmx.ajax("GET", root.dataset.stateUrl, { swap: "none" });
+    // After a reconnect, the screen may be stale: fetch the current state once. The agent may
+    // have delivered the offline taps before the page was back; the server then says so here.
+    if (wasConnected) {
+      const url = root.dataset.stateUrl;
+      const late = lateSince ? (url.includes("?") ? "&" : "?") + "late_since=" + lateSince : "";
+      htmx.ajax("GET", url + late, { swap: "none" });
+    }
     wasConnected = true;
   });
   document.body.addEventListener("htmx:wsClose", () => {
@@ -118,30 +128,37 @@
   });
 
   // While the server is unreachable, the local agent confirms that each tap was saved.
+  // A read still waiting in the agent's outbox is one the server has not seen: announce each
+  // once, including those made before the first poll (the connection drops at any moment).
+  const offlineDetail = offlineBanner.querySelector("[data-offline-detail]");
+  const offlineDetailText = offlineDetail.textContent;
+  async function pollAgent() {
+    try {
+      const response = await fetch(root.dataset.agentStatusUrl, { cache: "no-store" });
+      const status = await response.json();
+      const fresh = (status.recent || []).filter(
+        (read) => read.state === "pending" && !seenOffline.has(read.id));
+      for (const read of fresh) seenOffline.add(read.id);
+      if (fresh.length && offlinePoll) {
+        firstOfflineRead = firstOfflineRead || fresh[fresh.length - 1].id; // newest first
+        offlineDetail.textContent = offlineBanner.dataset.savedText.replace("%(count)s", status.outbox_depth);
+        play("awaiting_badge");
+      }
+    } catch (err) {
+      // The agent is not reachable either; the banner already says there is no connection.
+    }
+  }
   function startOfflinePoll() {
     if (offlinePoll || !root.dataset.agentStatusUrl) return;
-    let first = true;
-    offlinePoll = setInterval(async () => {
-      try {
-        const response = await fetch(root.dataset.agentStatusUrl, { cache: "no-store" });
-        const status = await response.json();
-        const fresh = (status.recent || []).filter((read) => !seenOffline.has(read.id));
-        for (const read of status.recent || []) seenOffline.add(read.id);
-        if (!first && fresh.length) {
-          const detail = offlineBanner.querySelector("[data-offline-detail]");
-          detail.textContent = offlineBanner.dataset.savedText.replace("%(count)s", status.outbox_depth);
-          play("awaiting_badge");
-        }
-        first = false;
-      } catch (err) {
-        // The agent is not reachable either; the banner already says there is no connection.
-      }
-    }, 1000);
+    offlinePoll = setInterval(pollAgent, 1000);
+    pollAgent();
   }
   function stopOfflinePoll() {
     clearInterval(offlinePoll);
     offlinePoll = null;
     seenOffline = new Set();
+    firstOfflineRead = null;
+    offlineDetail.textContent = offlineDetailText;
   }
 
   anchor(document);

@@ -61,9 +61,11 @@ class Pcscd:
             return None
         try:
             comm = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
             return None
-        return pid if comm == "pcscd" else None
+        # An exited pcscd stays a zombie until init reaps it, which some inits do lazily.
+        return pid if comm == "pcscd" and state != "Z" else None
 
     def running(self) -> bool:
         return self.pid() is not None
@@ -79,7 +81,7 @@ class Pcscd:
         if pid is None:
             return
         os.kill(pid, signal.SIGTERM)
-        _wait(lambda: not Path(f"/proc/{pid}").exists(), 10, "pcscd to exit")
+        _wait(lambda: self.pid() != pid, 10, "pcscd to exit")
         _wait(lambda: not any(_listening(p) for p in SLOT_PORTS.values()), 10, "vpcd ports")
 
     def restart(self) -> None:
@@ -92,6 +94,7 @@ class Card:
 
     def __init__(self, uid: str, reader: str = "Virtual PCD 00 00"):
         self.uid = uid
+        self.reader = reader
         self.process = subprocess.Popen(
             [sys.executable, str(CARD), "--uid", uid, "--port", str(SLOT_PORTS[reader])],
             stdout=subprocess.PIPE,
@@ -110,3 +113,29 @@ class Card:
             self.process.terminate()
         self.process.wait(5)
         self.process.stdout.close()
+
+
+def wait_until_empty(reader: str, timeout: float = 5.0) -> None:
+    """Until pcscd has noticed that no card is on `reader` (it polls about every 400 ms).
+
+    A card removed at the end of one test may otherwise still look present to the next test's
+    agent, and a card inserted within the same poll is then never seen as new.
+    """
+    from smartcard import scard
+
+    hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if hresult != scard.SCARD_S_SUCCESS:
+        return  # pcscd is not running: nothing is on any reader
+    try:
+        known, deadline = scard.SCARD_STATE_UNAWARE, time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            hresult, states = scard.SCardGetStatusChange(context, 100, [(reader, known)])
+            if hresult == scard.SCARD_S_SUCCESS:
+                known = states[0][1] & ~scard.SCARD_STATE_CHANGED
+                if known & scard.SCARD_STATE_EMPTY:
+                    return
+            elif hresult != scard.SCARD_E_TIMEOUT:
+                return  # the reader or pcscd went away
+        raise RuntimeError(f"{reader} still shows a card {timeout} s after it was removed")
+    finally:
+        scard.SCardReleaseContext(context)

@@ -73,6 +73,23 @@ def test_the_server_origin_drops_path_and_keeps_a_port():
     assert config.server_url == "https://Toolcrib.local:8443/crib"
 
 
+@pytest.mark.parametrize(
+    ("server_url", "origin"),
+    [
+        ("https://toolcrib.local:443", "https://toolcrib.local"),
+        ("http://127.0.0.1:80/", "http://127.0.0.1"),
+        ("https://user@toolcrib.local", "https://toolcrib.local"),
+        ("https://[FD00::1]:8443", "https://[fd00::1]:8443"),
+    ],
+)
+def test_the_server_origin_is_spelt_as_the_browser_sends_it(server_url, origin):
+    # The status endpoint compares it with the page's Origin header, which never names the
+    # scheme's default port or a user.
+    config = load_config({**VALID, "SERVER_URL": server_url, "ALLOW_INSECURE_HTTP": "1"})
+
+    assert config.server_origin == origin
+
+
 def test_reads_the_token_from_a_file(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("from-file\n")

@@ -7,8 +7,11 @@ import time
 
 import pytest
 
-from tests.agent.conftest import wait_until
-from tests.agent.pcsc_harness import Card, Pcscd, missing_parts
+from inventory.ops import demo
+from tests.agent.conftest import AgentProcess, wait_until
+from tests.agent.live_kiosk import agent_env, create_station, server_records
+from tests.agent.pcsc_harness import Card, Pcscd, missing_parts, wait_until_empty
+from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.pcsc
 
@@ -41,6 +44,9 @@ def cards(pcscd):
     yield insert
     for card in inserted:
         card.remove()
+    if pcscd.running():
+        for reader in {card.reader for card in inserted}:
+            wait_until_empty(reader)
 
 
 @pytest.fixture
@@ -65,6 +71,36 @@ def test_a_card_on_the_reader_arrives_at_the_server_as_a_scan(pcsc_agent, cards,
     status = agent.wait_for_status(lambda s: s["outbox_depth"] == 0)
     assert status["recent"][0]["uid"] == "04A1B2C3D4E5F6"
     assert status["recent"][0]["state"] == "delivered"
+
+
+def test_cards_read_through_pcscd_are_applied_by_the_real_server(pcscd, cards, tmp_path):
+    badge, tool = demo.badge_uid(1), demo.tool_uid(1)
+    with LiveServer("agent_pcsc") as server:
+        server.manage("seed_demo")
+        station = create_station(server, "PC/SC kiosk")
+        agent = AgentProcess(agent_env(server, station, tmp_path, READER="pcsc", READER_NAME=SLOT))
+        try:
+            agent.wait_for_status(lambda s: s["reader_connected"] and s["server_reachable"])
+            card = cards(badge)
+            agent.wait_for_status(lambda s: s["recent"] and s["outbox_depth"] == 0)
+            card.remove()
+            cards(tool)
+            status = agent.wait_for_status(
+                lambda s: len(s["recent"]) == 2 and not s["outbox_depth"]
+            )
+        finally:
+            agent.stop()
+        records = server_records(server)
+
+    assert [(r["uid"], r["state"]) for r in status["recent"]] == [
+        (tool, "delivered"),
+        (badge, "delivered"),
+    ]
+    assert [(s["uid"], s["outcome"]) for s in records["scans"]] == [
+        (badge, "session_started"),
+        (tool, "borrowed"),
+    ]
+    assert records["loans"] == [{"employee": "E0001", "item": "TO0001", "open": True}]
 
 
 def test_removing_and_reinserting_a_card_respects_the_debounce_window(

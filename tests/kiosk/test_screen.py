@@ -97,3 +97,27 @@ def test_the_kiosk_page_loads_nothing_from_the_internet(station, client):
     for asset in assets:
         if asset.startswith("/static/"):
             assert client.get(asset).status_code == 200, asset
+
+
+def test_after_a_reconnect_the_screen_says_the_offline_taps_were_recorded_late(station):
+    badge, tool = BadgeFactory(), ToolTagFactory()
+    now = timezone.now()
+    read = now - datetime.timedelta(minutes=5)
+    first = Scan(id=uuid.uuid4(), raw_id="", uid=badge.uid, read_at=read)
+    second = Scan(
+        id=uuid.uuid4(), raw_id="", uid=tool.uid, read_at=read + datetime.timedelta(seconds=2)
+    )
+    record_scans(station=station, scans=[first, second], sent_at=now, received_at=now)
+
+    html = page(station, path=f"/kiosk/state/?late_since={first.id}")
+
+    assert "2 taps made while offline were recorded" in html
+    assert "while offline" not in page(station, path="/kiosk/state/")
+
+
+@pytest.mark.parametrize("late_since", ["not-a-uuid", str(uuid.uuid4())])
+def test_a_reconnect_naming_no_tap_of_this_station_shows_no_notice(station, late_since):
+    html = page(station, path=f"/kiosk/state/?late_since={late_since}")
+
+    assert 'id="kiosk-main"' in html
+    assert "while offline" not in html
