@@ -16,7 +16,7 @@ from inventory.items.models import Item, Tag
 from inventory.items.services import enrol_tag
 from inventory.loans.exceptions import DomainError
 from kiosk import actions, pairing
-from kiosk.models import ScanEvent, Station
+from kiosk.models import AGENT_STATUS_FIELDS, ScanEvent, Station
 
 OFFLINE_AFTER = datetime.timedelta(minutes=2)
 
@@ -38,14 +38,7 @@ class StationAdmin(admin.ModelAdmin):
     readonly_fields = [
         "links",
         "last_seen_at",
-        "reader_connected",
-        "reader_name",
-        "outbox_depth",
-        "oldest_pending_seconds",
-        "agent_version",
-        "hostname",
-        "uptime_seconds",
-        "cpu_temperature",
+        *AGENT_STATUS_FIELDS,
         "token_created_at",
         "revoked_at",
     ]

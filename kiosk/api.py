@@ -15,7 +15,7 @@ from inventory.api_errors import error
 from inventory.items.uids import normalize_uid
 from inventory.ops.logging import bind_log_context
 from kiosk import broadcast
-from kiosk.models import Station
+from kiosk.models import AGENT_STATUS_FIELDS, Station
 from kiosk.scans import Scan, record_scans
 
 MAX_EVENTS = 500
@@ -151,16 +151,7 @@ def _scan(raw: dict) -> Scan:
 class HeartbeatIn(serializers.ModelSerializer):
     class Meta:
         model = Station
-        fields = [
-            "reader_connected",
-            "reader_name",
-            "outbox_depth",
-            "oldest_pending_seconds",
-            "agent_version",
-            "hostname",
-            "uptime_seconds",
-            "cpu_temperature",
-        ]
+        fields = AGENT_STATUS_FIELDS
         extra_kwargs = {
             "reader_name": {"allow_null": True},
             "agent_version": {"allow_null": True},

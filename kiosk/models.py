@@ -20,6 +20,19 @@ class StationQuerySet(models.QuerySet):
         return self.filter(token_hash=hash_secret(token), revoked_at__isnull=True).first()
 
 
+# What an agent reports in each heartbeat, in the order people read it.
+AGENT_STATUS_FIELDS = [
+    "reader_connected",
+    "reader_name",
+    "outbox_depth",
+    "oldest_pending_seconds",
+    "agent_version",
+    "hostname",
+    "uptime_seconds",
+    "cpu_temperature",
+]
+
+
 class Station(models.Model):
     """A kiosk: one Raspberry Pi with its reader, its agent and its screen.
 

@@ -253,37 +253,35 @@ def correct_loan(
 
 
 def find_item(ref: str) -> Item:
-    ref = str(ref).strip()
-    item = Item.objects.filter(code=ref).first()
-    if item is None and is_uid(ref):
-        tag = Tag.objects.active().filter(uid=normalize_uid(ref)).select_related("item").first()
-        if tag is None:
-            raise UnknownTag(uid=normalize_uid(ref))
-        if tag.item is None:
-            raise InvalidRequest(
-                reason=_("Tag %(uid)s is an employee badge, not a tool.") % {"uid": tag.uid}
-            )
-        item = tag.item
-    if item is None:
-        raise NotFound(what=_("Tool"), ref=ref)
-    return item
+    return _find(
+        Item, "item", ref, what=_("Tool"), wrong=_("Tag %(uid)s is an employee badge, not a tool.")
+    )
 
 
 def find_employee(ref: str) -> Employee:
+    return _find(
+        Employee,
+        "employee",
+        ref,
+        what=_("Employee"),
+        wrong=_("Tag %(uid)s is a tool tag, not a badge."),
+    )
+
+
+def _find(model, owner: str, ref: str, *, what, wrong):
     ref = str(ref).strip()
-    employee = Employee.objects.filter(code=ref).first()
-    if employee is None and is_uid(ref):
-        tag = Tag.objects.active().filter(uid=normalize_uid(ref)).select_related("employee").first()
+    found = model.objects.filter(code=ref).first()
+    if found is None and is_uid(ref):
+        uid = normalize_uid(ref)
+        tag = Tag.objects.active().filter(uid=uid).select_related(owner).first()
         if tag is None:
-            raise UnknownTag(uid=normalize_uid(ref))
-        if tag.employee is None:
-            raise InvalidRequest(
-                reason=_("Tag %(uid)s is a tool tag, not a badge.") % {"uid": tag.uid}
-            )
-        employee = tag.employee
-    if employee is None:
-        raise NotFound(what=_("Employee"), ref=ref)
-    return employee
+            raise UnknownTag(uid=uid)
+        found = getattr(tag, owner)
+        if found is None:
+            raise InvalidRequest(reason=interpolate_lazy(wrong, {"uid": uid}))
+    if found is None:
+        raise NotFound(what=what, ref=ref)
+    return found
 
 
 # Steps shared by the use cases above.

@@ -4,7 +4,7 @@ token hash, pairing codes) and the tap state are never part of it."""
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers, viewsets
 
-from kiosk.models import Station
+from kiosk.models import AGENT_STATUS_FIELDS, Station
 
 
 @extend_schema_serializer(
@@ -41,14 +41,7 @@ class StationSerializer(serializers.ModelSerializer):
             "name",
             "location",
             "last_seen_at",
-            "reader_connected",
-            "reader_name",
-            "outbox_depth",
-            "oldest_pending_seconds",
-            "agent_version",
-            "hostname",
-            "uptime_seconds",
-            "cpu_temperature",
+            *AGENT_STATUS_FIELDS,
             "revoked",
             "created_at",
         ]
