@@ -15,6 +15,7 @@ from inventory.employees.models import Employee
 from inventory.items.models import Item, Tag
 from inventory.items.services import enrol_tag
 from inventory.loans.exceptions import DomainError
+from inventory.readonly_admin import ReadOnlyAdmin
 from kiosk import actions, pairing
 from kiosk.models import AGENT_STATUS_FIELDS, ScanEvent, Station
 
@@ -281,18 +282,9 @@ class UnknownTagAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScanEvent)
-class ScanEventAdmin(admin.ModelAdmin):
+class ScanEventAdmin(ReadOnlyAdmin):
     list_display = ["read_at", "station", "uid", "outcome", "status", "live", "employee", "item"]
     list_filter = ["station", "outcome", "status", "live", "read_at"]
     date_hierarchy = "read_at"
     search_fields = ["uid", "employee__name", "employee__code", "item__name", "item__code"]
     list_select_related = ["station", "employee", "item"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -13,6 +13,7 @@ from inventory.loans import admin_views, services
 from inventory.loans.exceptions import DomainError
 from inventory.loans.history import search_events
 from inventory.loans.models import OPEN, Door, Loan, LoanEvent
+from inventory.readonly_admin import ReadOnlyAdmin
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -211,7 +212,7 @@ class LoanAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoanEvent)
-class LoanEventAdmin(admin.ModelAdmin):
+class LoanEventAdmin(ReadOnlyAdmin):
     list_display = [
         "at",
         "kind",
@@ -228,12 +229,3 @@ class LoanEventAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return search_events(queryset, search_term), False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

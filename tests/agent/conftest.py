@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Config, load_config
+from agent.outbox import Outbox
 from tests.agent.fake_server import TOKEN, FakeServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,3 +145,10 @@ def start_agent(agent_env):
     yield start
     for agent in started:
         agent.stop()
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    box = Outbox(tmp_path / "outbox.db")
+    yield box
+    box.close()

@@ -2,23 +2,14 @@ import socket
 import threading
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from agent import __version__
 from agent.heartbeat import HEARTBEAT_PATH, Housekeeping, beat, cpu_temperature, heartbeat_payload
-from agent.outbox import DELIVERED, Outbox, Settlement, utc_now
+from agent.outbox import DELIVERED, Settlement, utc_now
 from agent.state import AgentState
 from tests.agent.conftest import wait_until
 from tests.agent.fake_transport import FakeTransport, status, unreachable
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def outbox(tmp_path):
-    box = Outbox(tmp_path / "outbox.db")
-    yield box
-    box.close()
 
 
 def test_the_payload_has_every_field_of_the_contract(outbox):

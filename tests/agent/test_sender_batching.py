@@ -1,20 +1,11 @@
 from datetime import UTC, datetime
 
-import pytest
-
 from agent.outbox import Outbox
 from agent.sender import SCANS_PATH, Sender
 from agent.state import AgentState
 from tests.agent.fake_transport import FakeTransport
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def outbox(tmp_path):
-    box = Outbox(tmp_path / "outbox.db")
-    yield box
-    box.close()
 
 
 def fill(outbox: Outbox, count: int) -> list[str]:

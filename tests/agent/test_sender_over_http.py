@@ -15,13 +15,6 @@ from tests.agent.fake_server import TOKEN, FakeServer
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def outbox(tmp_path):
-    box = Outbox(tmp_path / "outbox.db")
-    yield box
-    box.close()
-
-
 def sender_for(server: FakeServer, outbox: Outbox, batch_max=100, ca_bundle=None) -> Sender:
     transport = HttpTransport(server.url, TOKEN, ca_bundle)
     return Sender(outbox, transport, AgentState(), batch_max, Backoff(rng=lambda: 1.0))

@@ -14,13 +14,6 @@ from tests.agent.fake_transport import FakeTransport, applied, status, unreachab
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def outbox(tmp_path):
-    box = Outbox(tmp_path / "outbox.db")
-    yield box
-    box.close()
-
-
 def per_event(statuses: dict[str, str]):
     """Answer 200 with the given status per UID (applied when not listed)."""
 

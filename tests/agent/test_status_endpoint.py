@@ -5,20 +5,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.outbox import DELIVERED, Outbox, Settlement
+from agent.outbox import DELIVERED, Settlement
 from agent.state import AgentState
 from agent.status import StatusServer
 from tests.agent.conftest import free_port
 
 ORIGIN = "https://toolcrib.local"
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def outbox(tmp_path):
-    box = Outbox(tmp_path / "outbox.db")
-    yield box
-    box.close()
 
 
 @pytest.fixture
