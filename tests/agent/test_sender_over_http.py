@@ -127,6 +127,11 @@ def private_ca(tmp_path_factory) -> dict:
         "2",
         "-subj",
         "/CN=Test Local CA",
+        # Python 3.13 verifies strictly (VERIFY_X509_STRICT): a CA needs these, as Caddy's has.
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
     )
     openssl(
         "req",
@@ -142,7 +147,12 @@ def private_ca(tmp_path_factory) -> dict:
         "-subj",
         "/CN=localhost",
     )
-    (folder / "san.ext").write_text("subjectAltName=DNS:localhost\n")
+    (folder / "san.ext").write_text(
+        "subjectAltName=DNS:localhost\n"
+        "authorityKeyIdentifier=keyid\n"
+        "keyUsage=critical,digitalSignature\n"
+        "extendedKeyUsage=serverAuth\n"
+    )
     openssl(
         "x509",
         "-req",
