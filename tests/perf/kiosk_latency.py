@@ -176,22 +176,26 @@ class Station:
 
 async def run_load(stations, rate_per_station, seconds):
     """Every station taps its tools (borrow, then return on the next round) at the rate."""
+    await asyncio.sleep(2)  # let what the previous load left in flight settle first
     for station in stations:
         station.latencies.clear()
+    interval = 1 / rate_per_station
 
-    async def drive(station):
-        interval = 1 / rate_per_station
-        start = time.perf_counter()
+    async def drive(station, phase):
+        # Stations tap at their own moments, as people do; started together, every tick would
+        # be a burst of len(stations) simultaneous taps rather than the rate asked for.
+        start = began + phase * interval
+        await asyncio.sleep(max(0, start - time.perf_counter()))
         n = 0
         while time.perf_counter() - start < seconds:
             await station.tap(station.next_tool_uid())
             n += 1
             await asyncio.sleep(max(0, start + n * interval - time.perf_counter()))
-        await asyncio.sleep(0.5)  # let the last fragments arrive
 
     began = time.perf_counter()
-    await asyncio.gather(*(drive(s) for s in stations))
-    elapsed = time.perf_counter() - began - 0.5
+    await asyncio.gather(*(drive(s, i / len(stations)) for i, s in enumerate(stations)))
+    elapsed = time.perf_counter() - began
+    await asyncio.sleep(0.5)  # let the last fragments arrive
     samples = [ms for s in stations for ms in s.latencies]
     lost = sum(len(s.sent) for s in stations)
     result = percentiles(samples)
