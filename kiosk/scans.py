@@ -62,9 +62,13 @@ def record_scans(
     late_before = received_at - datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
     results: list[Result | None] = [None] * len(scans)
     with transaction.atomic():
-        # No joins: the session's person, a waiting tool or an enrolment target are loaded
-        # only by the taps that need them (most need one at most).
-        station = Station.objects.select_for_update().get(pk=station.pk)
+        # The session's person comes along (nearly every tap and the screen push read it);
+        # a waiting tool or an enrolment target is loaded only by the taps that need it.
+        station = (
+            Station.objects.select_for_update(of=("self",))
+            .select_related("session_employee")
+            .get(pk=station.pk)
+        )
         known = ScanEvent.objects.in_bulk([scan.id for scan in scans if scan.id])
         tags = {
             tag.uid: tag
