@@ -93,7 +93,7 @@ class Sender:
                 log.error("the station token is still rejected (401); %d taps waiting", len(batch))
             self.state.token_refused()
             return TOKEN_RETRY_SECONDS
-        if response.status == 400:
+        if response.status == 400 and _is_api_refusal(response.body):
             self.state.answered()
             return self._refused_batch(batch, response.text)
         if response.status != 200:
@@ -153,6 +153,15 @@ class Sender:
         # The problem itself is logged once when it starts (AgentState.error); not every retry.
         log.debug("will retry in %.1f s (attempt %d)", delay, self.backoff.attempts)
         return delay
+
+
+def _is_api_refusal(body) -> bool:
+    """The scans API's own answer to a batch it cannot accept, `{"code": "INVALID", ...}`.
+
+    Any other 400 (a Host the server does not serve, plain HTTP to an HTTPS port, a proxy's
+    limit) is a set-up fault that says nothing about the taps: they wait and are retried.
+    """
+    return isinstance(body, dict) and body.get("code") == "INVALID"
 
 
 def _results_by_id(body) -> dict[str, tuple[str, str | None, str | None]]:

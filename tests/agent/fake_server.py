@@ -70,9 +70,9 @@ class FakeServer(ThreadingHTTPServer):
     def answer_scans(self, body: dict) -> tuple[int, dict]:
         events = body.get("events")
         if not isinstance(events, list) or not 1 <= len(events) <= 500:
-            return 400, {"detail": "events must be a list of 1 to 500"}
+            return 400, {"code": "INVALID", "message": "events must be a list of 1 to 500"}
         if any(event.get("uid") in self.refuse_uids for event in events):
-            return 400, {"detail": "malformed event in batch"}
+            return 400, {"code": "INVALID", "message": "malformed event in batch"}
         results = []
         for event in events:
             if event["uid"] in self.reject_uids:

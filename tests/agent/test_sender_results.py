@@ -1,3 +1,4 @@
+import json
 import threading
 from datetime import UTC, datetime
 
@@ -156,7 +157,8 @@ def refusing(*bad_uids: str):
 
     def answer(payload):
         if any(e["uid"] in bad_uids for e in payload["events"]):
-            return Response(400, {"detail": "bad"}, '{"detail": "bad"}')
+            refusal = {"code": "INVALID", "message": "bad"}
+            return Response(400, refusal, json.dumps(refusal))
         return applied(payload)
 
     return answer
@@ -173,7 +175,8 @@ def test_a_whole_batch_refused_with_400_is_split_to_reject_only_the_bad_event(ou
         pass
 
     assert states(outbox) == {uid: REJECTED if uid == "00000005" else DELIVERED for uid in uids}
-    assert outbox.rejected()[0].message == 'server answered 400: {"detail": "bad"}'
+    assert outbox.rejected()[0].message.startswith("server answered 400: ")
+    assert '"message": "bad"' in outbox.rejected()[0].message
     assert transport.batches() == [
         uids,
         uids[0:4],
@@ -183,6 +186,28 @@ def test_a_whole_batch_refused_with_400_is_split_to_reject_only_the_bad_event(ou
         uids[5:6],
         uids[6:8],
     ]
+
+
+@pytest.mark.parametrize(
+    "body, text",
+    [
+        (None, "<h1>Bad Request (400)</h1>"),  # Django: a Host not in ALLOWED_HOSTS
+        (None, "Client sent an HTTP request to an HTTPS server."),  # Caddy
+        ({"detail": "not ours"}, '{"detail": "not ours"}'),
+    ],
+)
+def test_a_400_that_is_not_the_apis_refusal_keeps_every_tap_for_a_retry(outbox, body, text):
+    for n in range(4):
+        outbox.add(f"{n:08X}", T0)
+    transport = FakeTransport(lambda payload: Response(400, body, text))
+    sender = make_sender(outbox, transport, batch_max=4)
+
+    delays = [sender.send_once() for _ in range(3)]
+
+    assert all(delay and delay > 0 for delay in delays)  # backing off, not bisecting
+    assert outbox.depth() == 4
+    assert outbox.rejected() == []
+    assert [len(batch) for batch in transport.batches()] == [4, 4, 4]
 
 
 def test_finding_a_bad_event_among_a_hundred_takes_few_requests(outbox):

@@ -137,6 +137,46 @@ def test_saying_no_at_the_prompt_changes_nothing(crib, capsys, monkeypatch):
     assert "replaces ALL current data" in capsys.readouterr().out
 
 
+def test_without_a_terminal_to_answer_on_the_restore_is_cancelled(crib, capsys, monkeypatch):
+    archive = make_backup(capsys)
+    before = live_stats()
+
+    def no_terminal(prompt):
+        raise EOFError
+
+    monkeypatch.setattr(builtins, "input", no_terminal)
+
+    with pytest.raises(CommandError, match="cancelled"):
+        call_command("restore", str(archive))
+
+    assert live_stats() == before
+    assert "--no-input" in capsys.readouterr().err
+
+
+def test_a_heartbeat_right_after_the_commit_is_reported_and_the_restore_still_recorded(
+    crib, capsys, folders, monkeypatch
+):
+    archive = make_backup(capsys)
+    (folders / "media" / "manual.pdf").unlink()
+    vendor = type(databases.for_connection(connection))
+    restore_data = vendor.restore
+
+    def restore_then_a_heartbeat(self, *args, **kwargs):
+        restore_data(self, *args, **kwargs)
+        with connection.cursor() as cursor:  # what a running server's heartbeat does
+            cursor.execute("UPDATE kiosk_station SET last_seen_at = CURRENT_TIMESTAMP")
+
+    monkeypatch.setattr(vendor, "restore", restore_then_a_heartbeat)
+
+    restore(archive)
+
+    assert RestoreRun.objects.count() == 1
+    assert (folders / "media" / "manual.pdf").exists()
+    out = capsys.readouterr().out
+    assert f"Restored {archive.name}" in out
+    assert "differ from the archive: kiosk_station: content differs." in out
+
+
 def test_a_restore_that_fails_its_row_count_check_leaves_the_previous_data(crib, capsys, folders):
     """The manifest is not covered by its own checksums: claim one more loan than the dump
     holds. SQLite refuses the file before switching; PostgreSQL restores, counts inside the

@@ -37,6 +37,20 @@ class Command(BaseCommand):
         )
         if summary.safety_backup:
             self.stdout.write(f"The data from before the restore is in {summary.safety_backup}")
+        if summary.differences:
+            back = (
+                f", or restore {summary.safety_backup.name} to go back"
+                if summary.safety_backup
+                else ""
+            )
+            self.stdout.write(
+                self.style.WARNING(
+                    "Right after the restore these tables differ from the archive: "
+                    f"{'; '.join(summary.differences)}. Expected while the server runs "
+                    "(heartbeats update kiosk_station, taps add scans and loans); if it was "
+                    f"stopped, restore the archive again{back}."
+                )
+            )
         if summary.pending_migrations:
             self.stdout.write(
                 self.style.WARNING(
@@ -52,4 +66,8 @@ class Command(BaseCommand):
             f"This replaces ALL current data with the archive taken {manifest['created_at']} "
             f"({len(tables)} tables, {rows} rows). A safety backup is taken first."
         )
-        return input("Type 'yes' to continue: ").strip().lower() == "yes"
+        try:
+            return input("Type 'yes' to continue: ").strip().lower() == "yes"
+        except EOFError:  # no terminal to answer on: say no; --no-input is the way to script it
+            self.stderr.write("No answer (no terminal?): use --no-input to restore unattended.")
+            return False
