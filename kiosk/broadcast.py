@@ -20,11 +20,11 @@ def group_name(station_id: int) -> str:
 
 
 def taps_recorded(station: Station, events: list[ScanEvent]) -> None:
-    """After a batch: the station as the batch left it (no need to read it again)."""
-    applied = [event for event in events if event.status == ScanEvent.Status.APPLIED]
-    live = [event for event in applied if event.live]
-    late = len(applied) - len(live)
-    if applied:
+    """After a batch: the station as the batch left it (no need to read it again). The last live
+    tap is the result shown, also when it failed: the person must know to tap again."""
+    live = [event for event in events if event.live]  # malformed events are never live
+    late = sum(1 for e in events if e.status == ScanEvent.Status.APPLIED and not e.live)
+    if live or late:
         publish(station, result=live[-1] if live else None, late_count=late)
 
 

@@ -7,10 +7,11 @@ outcome and never applied twice (the primary key is the backstop).
 """
 
 import datetime
+import functools
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -83,14 +84,22 @@ def record_scans(
             key=lambda pair: pair[1].read_at,
         ):
             if scan.id in known:
-                results[position] = Result.of(known[scan.id], "duplicate")
+                results[position] = _again(station, known[scan.id])
+                continue
+            try:
+                read_at = scan.read_at + shift if shift else scan.read_at
+            except OverflowError:
+                problem = _("read_at and sent_at are too far apart to be real times.")
+                results[position] = _reject(
+                    station, replace(scan, problem=problem), received_at, known, new_events
+                )
                 continue
             event = ScanEvent(
                 id=scan.id,
                 station=station,
                 uid=scan.uid,
                 read_at_raw=scan.read_at,
-                read_at=scan.read_at + shift if shift else scan.read_at,
+                read_at=read_at,
                 received_at=received_at,
                 status=ScanEvent.Status.APPLIED,
             )
@@ -128,8 +137,29 @@ STATE_FIELDS = [
 ]
 
 
+@functools.cache
+def _state_attnames() -> list[str]:
+    # Column names (session_employee_id...): reading them never loads a related row.
+    return [Station._meta.get_field(field).attname for field in STATE_FIELDS]
+
+
+def _again(station: Station, event: ScanEvent) -> Result:
+    """An event id already recorded: its original answer, never a second application."""
+    if event.station_id != station.pk:
+        # Ids are the agent's UUIDs: only a broken or hostile agent reuses another's.
+        return Result(
+            str(event.id), "rejected", None, _("This event id was used by another station.")
+        )
+    # A rejected event stays rejected when resent (its first answer may have been lost).
+    rejected = event.status == ScanEvent.Status.REJECTED
+    return Result.of(event, "rejected" if rejected else "duplicate")
+
+
 def _apply(tap: rules.Tap) -> None:
     started = time.perf_counter()
+    # The station's state as it was before this tap: a tap that fails must not leave it half
+    # changed (the savepoint undoes the rows, not this object).
+    before = {name: getattr(tap.station, name) for name in _state_attnames()}
     try:
         # A savepoint per tap: a tap that fails leaves the batch's other taps applied.
         with transaction.atomic():
@@ -142,9 +172,14 @@ def _apply(tap: rules.Tap) -> None:
         # A bug must not wedge a kiosk's queue forever: record the tap as rejected (visible in
         # the admin and in the agent's outbox) and let the taps behind it through.
         log.exception("tap %s on station %s could not be applied", tap.event.id, tap.station.pk)
+        for name, value in before.items():
+            setattr(tap.station, name, value)  # an id that changes drops its cached object
         tap.event.status = ScanEvent.Status.REJECTED
         tap.event.outcome, tap.event.loan = "", None
-        tap.event.message = _("This tap could not be processed; the error was logged.")
+        tap.event.message = _(
+            "This tap could not be recorded. Tap again; if it fails again, tell the tool crib "
+            "(the error was logged)."
+        )
     finally:
         TAP_SECONDS.observe(time.perf_counter() - started)
 

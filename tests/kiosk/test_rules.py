@@ -1,6 +1,7 @@
 """The tap rule table, row by row, with explicit times (session window 30 s)."""
 
 import pytest
+from django.utils import translation
 
 from inventory.employees.models import Employee
 from inventory.items.models import Item
@@ -193,3 +194,29 @@ def test_a_refused_tap_is_stored_like_every_other(tap, station, alice, english):
     tap(alice.uid, T0)
     event = ScanEvent.objects.get()
     assert (event.outcome, event.employee_id) == ("refused", alice.employee_id)
+
+
+def test_a_tap_that_hits_a_bug_is_rejected_and_leaves_the_station_as_it_was(
+    station, tap, monkeypatch
+):
+    badge, tool = BadgeFactory(), ToolTagFactory()
+    tap(badge.uid, T0)
+    before = Station.objects.get(pk=station.pk)
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "borrow", broken)
+    with translation.override("en"):
+        failed = tap(tool.uid, T0 + seconds(5))
+    monkeypatch.undo()
+
+    assert (failed.status, failed.outcome) == ("rejected", None)
+    assert failed.message.startswith("This tap could not be recorded. Tap again")
+    after = Station.objects.get(pk=station.pk)
+    # Neither the session's end nor the repeat guard moved for the tap that failed...
+    assert after.session_expires_at == before.session_expires_at
+    assert (after.last_uid, after.last_uid_at) == (badge.uid, T0)
+    # ...so tapping the tool again at once is a borrow, not an ignored repeat.
+    assert tap(tool.uid, T0 + seconds(6)).outcome == "borrowed"
+    assert Loan.objects.get().item == tool.item

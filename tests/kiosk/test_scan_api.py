@@ -225,3 +225,39 @@ def test_log_lines_of_a_scan_request_name_the_station(client, station, monkeypat
     monkeypatch.setattr("kiosk.api.record_scans", record_scans)
     post(client, station, batch(event("04AA000001", timezone.now())))
     assert seen == ["Line 3"]
+
+
+def test_a_rejected_event_sent_again_is_still_rejected(client, station):
+    # Its first answer may have been lost: "duplicate" would tell the agent it was delivered.
+    bad_uid = event("not-a-uid", timezone.now())
+    first = post(client, station, batch(bad_uid)).json()["results"]
+
+    again = post(client, station, batch(bad_uid)).json()["results"]
+
+    assert [r["status"] for r in first] == [r["status"] for r in again] == ["rejected"]
+    assert again[0]["message"] == first[0]["message"]
+
+
+def test_an_event_id_of_another_station_is_rejected_and_tells_nothing_of_it(client, station):
+    other, token, _code = actions.create_station(name="Line 4")
+    badge = BadgeFactory()
+    taken = event(badge.uid, timezone.now())
+    assert (
+        post(client, other, batch(taken), token=token).json()["results"][0]["status"] == "applied"
+    )
+
+    (result,) = post(client, station, batch(taken)).json()["results"]
+
+    assert result["status"] == "rejected"
+    assert result["outcome"] is None and badge.employee.name not in result["message"]
+    assert ScanEvent.objects.get().station == other
+
+
+def test_times_too_far_apart_to_add_up_are_rejected_not_a_server_error(client, station):
+    sent_at = timezone.now() - datetime.timedelta(days=3)  # a clock far behind: a big shift
+    impossible = {"id": str(uuid.uuid4()), "uid": "04AA000001", "read_at": "9999-12-31T23:59:59Z"}
+
+    response = post(client, station, batch(impossible, sent_at=sent_at))
+
+    assert response.status_code == 200
+    assert response.json()["results"][0]["status"] == "rejected"

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from inventory.loans import services
 from inventory.loans.models import Door
-from kiosk import pairing
+from kiosk import broadcast, pairing
 from kiosk.models import ScanEvent
 from kiosk.scans import Scan, record_scans
 from kiosk.screen import load_station, screen_context
@@ -121,3 +121,25 @@ def test_a_reconnect_naming_no_tap_of_this_station_shows_no_notice(station, late
 
     assert 'id="kiosk-main"' in html
     assert "while offline" not in html
+
+
+def test_a_tap_that_could_not_be_recorded_says_so_on_the_screen(
+    station, monkeypatch, django_capture_on_commit_callbacks
+):
+    tool = ToolTagFactory()
+    pushed = []
+    monkeypatch.setattr(broadcast, "send", lambda _id, template, context: pushed.append(context))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "ensure_loanable", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        tap(station, tool.uid)
+
+    (context,) = pushed
+    assert context["result"].status == ScanEvent.Status.REJECTED
+    with translation.override("en"):
+        html = render_to_string("kiosk/screen.html#state", context)
+    assert "Not recorded" in html and "Tap again" in html
+    assert 'data-sound="refused"' in html
