@@ -30,6 +30,6 @@ class KioskAuthMiddleware:
             return station.pk
         user = scope.get("user")
         wanted = parse_qs(scope.get("query_string", b"").decode()).get("station", [""])[0]
-        if user is not None and user.is_authenticated and user.is_staff and wanted.isdigit():
+        if user is not None and user.is_authenticated and user.is_staff and wanted.isdecimal():
             return Station.objects.filter(pk=int(wanted)).values_list("pk", flat=True).first()
         return None

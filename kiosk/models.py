@@ -1,6 +1,8 @@
+import datetime
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -100,6 +102,12 @@ class Station(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def is_online(self, now: datetime.datetime | None = None) -> bool:
+        """Heard from within STATION_OFFLINE_SECONDS: one meaning for the admin, the dashboard
+        and the station alerts."""
+        limit = datetime.timedelta(seconds=settings.STATION_OFFLINE_SECONDS)
+        return bool(self.last_seen_at and (now or timezone.now()) - self.last_seen_at < limit)
 
     def issue_token(self) -> str:
         """A new agent token (the old one stops working); returned once, stored hashed."""

@@ -26,7 +26,7 @@ def _station(request: HttpRequest) -> tuple[Station | None, bool]:
         return load_station(station.pk), False
     wanted = request.GET.get("station", "")
     is_staff = request.user.is_authenticated and request.user.is_staff
-    if is_staff and wanted.isdigit() and Station.objects.filter(pk=wanted).exists():
+    if is_staff and wanted.isdecimal() and Station.objects.filter(pk=wanted).exists():
         return load_station(int(wanted)), True
     return None, False
 

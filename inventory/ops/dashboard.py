@@ -14,8 +14,6 @@ from inventory.days import local_midnight
 from inventory.loans.models import Loan
 
 DAYS = 30
-# A kiosk agent sends a heartbeat every few seconds; a minute of silence means trouble.
-STALE_AFTER = datetime.timedelta(minutes=2)
 
 
 @dataclass
@@ -36,7 +34,7 @@ class Dashboard:
         return backup is None or not backup.succeeded or self.now - backup.finished_at > limit
 
     def station_is_stale(self, station) -> bool:
-        return station.last_seen_at is None or self.now - station.last_seen_at > STALE_AFTER
+        return not station.is_online(self.now)
 
 
 def build(*, now: datetime.datetime | None = None, days: int = DAYS) -> Dashboard:

@@ -1,7 +1,9 @@
+import datetime
 import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from inventory.items.models import Tag
 from kiosk import pairing
@@ -33,6 +35,42 @@ def test_the_station_list_says_who_is_online(admin_client, station):
     response = admin_client.get("/admin/kiosk/station/")
     assert response.status_code == 200
     assert station.name in response.content.decode()
+
+
+def test_online_means_heard_from_within_the_offline_setting(admin_client, station, settings):
+    settings.STATION_OFFLINE_SECONDS = 300
+    Station.objects.filter(pk=station.pk).update(
+        last_seen_at=timezone.now() - datetime.timedelta(seconds=200)
+    )
+    assert Station.objects.get(pk=station.pk).is_online()
+    settings.STATION_OFFLINE_SECONDS = 120
+    assert not Station.objects.get(pk=station.pk).is_online()
+
+
+def test_editing_a_station_leaves_the_tap_state_the_kiosk_wrote_meanwhile(admin_client, station):
+    badge = BadgeFactory()
+    form = admin_client.get(f"/admin/kiosk/station/{station.pk}/change/")  # opened...
+    assert form.status_code == 200
+    expires = timezone.now() + datetime.timedelta(minutes=5)
+    Station.objects.filter(pk=station.pk).update(  # ...a worker badges in...
+        session_employee=badge.employee, session_expires_at=expires
+    )
+    response = admin_client.post(  # ...and the manager saves a new location
+        f"/admin/kiosk/station/{station.pk}/change/", {"name": station.name, "location": "B棟"}
+    )
+
+    assert response.status_code == 302
+    saved = Station.objects.get(pk=station.pk)
+    assert saved.location == "B棟"
+    assert (saved.session_employee, saved.session_expires_at) == (badge.employee, expires)
+
+
+def test_assigning_an_address_that_is_not_a_uid_is_refused_not_an_error(admin_client):
+    response = admin_client.post(
+        "/admin/kiosk/unknowntag/assign/not-a-uid/", {"item": ItemFactory().pk}
+    )
+    assert response.status_code == 200
+    assert not Tag.objects.exists()
 
 
 def test_the_pairing_page_shows_a_working_link_and_a_qr_code(admin_client, station, client):
