@@ -231,8 +231,8 @@ def _station_token(parser: _Parser) -> str:
             parser.problems.append(f"STATION_TOKEN_FILE: {token_file} is empty")
     elif not token:
         parser.problems.append(
-            "STATION_TOKEN: required (or STATION_TOKEN_FILE); copy it from the station's page "
-            "in the admin"
+            "STATION_TOKEN: required (or STATION_TOKEN_FILE); it is shown once by "
+            "`create_station` or the admin's 'Issue new agent tokens'"
         )
     if token and any(ch.isspace() for ch in token):
         parser.problems.append("STATION_TOKEN: must not contain spaces or line breaks")
