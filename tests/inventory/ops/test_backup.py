@@ -1,5 +1,6 @@
 import json
 import os
+import sqlite3
 import stat
 import tarfile
 
@@ -89,6 +90,21 @@ def test_a_failure_exits_non_zero_with_a_message_and_is_recorded(crib, folders):
     assert not run.succeeded
     assert "not-a-folder" in run.error
     assert not list(folders.glob("**/*.tar.gz"))
+
+
+def test_a_database_error_while_dumping_is_recorded_too(crib, folders, monkeypatch):
+    vendor = type(databases.for_connection(connection))
+
+    def full_disk(self, dest, progress):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(vendor, "dump", full_disk)
+
+    with pytest.raises(CommandError, match="disk is full"):
+        call_command("backup")
+    run = BackupRun.objects.get()
+    assert not run.succeeded
+    assert run.error == "database or disk is full"
 
 
 def test_keep_must_be_positive(db):
