@@ -10,6 +10,7 @@ an error is known not to have gone out: its row is marked failed and a retry may
 Sending happens here, in a scheduled job, never inside a loan's transaction.
 """
 
+import datetime
 import logging
 from dataclasses import dataclass
 from itertools import groupby
@@ -80,12 +81,16 @@ def send_overdue_reminders(*, now=None) -> ReminderCounts:
     return counts
 
 
+QUIET_AFTER_RESTORE = datetime.timedelta(days=7)
+
+
 def _reminder_loans(now):
     loans = Loan.objects.overdue(now).with_related().order_by("employee__code", "due_at", "pk")
     restored = last_restore_at()
-    if restored is not None:
+    if restored is not None and now - restored < QUIET_AFTER_RESTORE:
         # The restored data may show loans as open that were returned after the archive was
-        # taken: stay quiet about anything that was already overdue before the restore.
+        # taken: stay quiet about anything already overdue before the restore, for as long as
+        # the crib needs to correct them in the admin. A tool really lost is reminded again.
         loans = loans.filter(due_at__gt=restored)
     return loans
 

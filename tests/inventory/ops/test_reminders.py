@@ -119,6 +119,20 @@ def test_nothing_is_sent_for_loans_already_overdue_before_a_restore(crew):
     assert carol.code in summary.body and crew["alice"].code not in summary.body
 
 
+def test_a_week_after_a_restore_loans_overdue_since_before_it_are_reminded_again(crew):
+    RestoreRun.objects.create(
+        restored_at=NOW - datetime.timedelta(days=8),
+        archive="x",
+        archive_created_at=NOW - datetime.timedelta(days=9),
+    )
+    dave = EmployeeFactory(contact="dave@example.com")
+    overdue(dave, due=NOW - datetime.timedelta(days=10))  # overdue before the restore: lost
+
+    reminders.send_overdue_reminders(now=NOW)
+
+    assert ("dave@example.com",) in sent_to()
+
+
 def test_people_without_an_address_get_nothing_unless_there_is_a_webhook(crew):
     crew["alice"].contact = "内線 1234"
     crew["alice"].save()
