@@ -1,11 +1,15 @@
 import datetime
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from inventory.employees.models import Employee
 from inventory.items.uids import is_uid, normalize_uid
+
+LOAN_PERIOD_MIN = datetime.timedelta(minutes=1)
+LOAN_PERIOD_MAX = datetime.timedelta(days=366)
 
 
 class ItemQuerySet(models.QuerySet):
@@ -49,6 +53,11 @@ class Item(models.Model):
         _("loan period"),
         null=True,
         blank=True,
+        # A year at most: beyond it a due date is not a due date (and far beyond, not a date).
+        validators=[
+            MinValueValidator(LOAN_PERIOD_MIN),
+            MaxValueValidator(LOAN_PERIOD_MAX),
+        ],
         help_text=_(
             "Overrides the end-of-day due time, e.g. “4:00:00” for four hours or "
             "“7 00:00:00” for seven days."
@@ -70,8 +79,9 @@ class Item(models.Model):
                 name="item_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(loan_period__isnull=True) | Q(loan_period__gt=datetime.timedelta(0)),
-                name="item_loan_period_positive",
+                condition=Q(loan_period__isnull=True)
+                | Q(loan_period__gte=LOAN_PERIOD_MIN, loan_period__lte=LOAN_PERIOD_MAX),
+                name="item_loan_period_in_range",
             ),
         ]
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from inventory.employees.models import Employee
-from inventory.items.models import Item
+from inventory.items.models import LOAN_PERIOD_MAX, LOAN_PERIOD_MIN, Item
 from inventory.items.uids import normalize_uid
 
 UID_SEPARATORS = re.compile(r"[;,|\n]")
@@ -181,12 +181,15 @@ def _parse_date(cell: str) -> datetime.date:
 
 
 def _parse_period(cell: str) -> datetime.timedelta:
-    period = parse_duration(cell)
-    if period is None or period <= datetime.timedelta(0):
+    try:
+        period = parse_duration(cell)
+    except OverflowError:  # a number of days no date can hold
+        period = None
+    if period is None or not LOAN_PERIOD_MIN <= period <= LOAN_PERIOD_MAX:
         raise ValidationError(
             _(
                 "“%(value)s” is not a loan period. Write 4:00:00 for four hours or 7 00:00:00 "
-                "for seven days."
+                "for seven days (one minute to 366 days)."
             ),
             params={"value": cell},
         )

@@ -47,3 +47,24 @@ def test_the_item_list_costs_the_same_queries_for_any_page_size(
     for size in (2, 12):
         with django_assert_num_queries(7):
             assert api.get("/api/v1/items/", {"page_size": size}).status_code == 200
+
+
+@pytest.mark.parametrize("period", ["0", "-1 00:00:00", "400 00:00:00", "999999999 00:00:00"])
+def test_a_loan_period_out_of_range_is_400_and_changes_nothing(api, manager, period):
+    item = ItemFactory(code="T1")
+
+    response = api.as_user(manager).patch(f"/api/v1/items/{item.code}/", {"loan_period": period})
+
+    assert response.status_code == 400, response.content
+    assert "loan_period" in response.json()["fields"]
+    item.refresh_from_db()
+    assert item.loan_period is None
+
+
+def test_a_loan_period_of_a_year_is_accepted_and_sets_the_due_time(api, manager):
+    item = ItemFactory(code="T1")
+    api.as_user(manager).patch(f"/api/v1/items/{item.code}/", {"loan_period": "366 00:00:00"})
+
+    loan = services.borrow(item=item, employee=EmployeeFactory(), door=Door.API)
+
+    assert (loan.due_at - loan.borrowed_at).days == 366

@@ -150,7 +150,13 @@ def test_every_problem_names_the_file_and_line(english, text, line, words):
 
 @pytest.mark.parametrize(
     ("cell", "words"),
-    [("2026/13/40", "is not a date"), ("-1 day", "is not a loan period"), ("soon", "period")],
+    [
+        ("2026/13/40", "is not a date"),
+        ("-1 day", "is not a loan period"),
+        ("soon", "period"),
+        ("400 00:00:00", "one minute to 366 days"),
+        ("9999999999 00:00:00", "is not a loan period"),
+    ],
 )
 def test_bad_tool_dates_and_periods_are_problems(english, cell, words):
     column = "calibration_due" if "/" in cell else "loan_period"
