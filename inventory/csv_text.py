@@ -37,14 +37,27 @@ def decode(data: bytes) -> str:
     raise UndecodableFile()
 
 
+class MalformedCsv(ValueError):
+    def __init__(self, line: int, reason: str):
+        self.line = line
+        self.message = _(
+            "This line cannot be read as CSV (%(reason)s). Check its quotation marks, or save "
+            "the file from Excel as CSV again."
+        ) % {"reason": reason}
+
+
 def read_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """(line number, trimmed cells) for every row that has anything in it. The number is the
-    line the row ends on, which is the line a person finds it on in an editor."""
+    line the row ends on, which is the line a person finds it on in an editor. Raises
+    MalformedCsv for what the csv module cannot read (a runaway quoted cell, say)."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    for cells in reader:
-        trimmed = [unescape_cell(cell.strip()) for cell in cells]
-        if any(trimmed):
-            yield reader.line_num, trimmed
+    try:
+        for cells in reader:
+            trimmed = [unescape_cell(cell.strip()) for cell in cells]
+            if any(trimmed):
+                yield reader.line_num, trimmed
+    except csv.Error as error:
+        raise MalformedCsv(reader.line_num, str(error)) from None
 
 
 def unescape_cell(cell: str) -> str:

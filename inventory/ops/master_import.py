@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inventory.csv_text import UndecodableFile, decode, read_rows
+from inventory.csv_text import MalformedCsv, UndecodableFile, decode, read_rows
 from inventory.items.models import Tag
 from inventory.ops.master_columns import (
     EMPLOYEES,
@@ -201,7 +201,11 @@ def _parse(master: Master, source: Source, plan: Plan) -> list[tuple[int, dict]]
     except UndecodableFile as exc:
         plan.problems.append(Problem(file, None, str(exc.message)))
         return []
-    rows = read_rows(text)
+    try:
+        rows = iter(list(read_rows(text)))  # import files are small: read all, fail early
+    except MalformedCsv as bad:
+        plan.problems.append(Problem(file, bad.line, str(bad.message)))
+        return []
     header = next(rows, None)
     if header is None:
         plan.problems.append(Problem(file, None, str(_("The file is empty."))))

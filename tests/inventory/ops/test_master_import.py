@@ -164,6 +164,16 @@ def test_bad_tool_dates_and_periods_are_problems(english, cell, words):
     assert any("items.csv line 2" in m and words in m for m in problems(plan)), problems(plan)
 
 
+def test_a_file_the_csv_reader_cannot_read_is_a_problem_with_its_line(english):
+    runaway = "x" * 200_000  # over the csv module's cell limit: a quote that never closes
+    plan = plan_import(items=items(f'code,name\nT1,レンチ\nT2,"{runaway}"\n'))
+
+    assert not plan.ok
+    (message,) = problems(plan)
+    assert "items.csv line 3" in message and "cannot be read as CSV" in message
+    assert not Item.objects.exists()
+
+
 def test_tool_dates_and_periods_in_excel_spellings():
     plan = apply_import(
         items=items("code,name,校正期限,貸出期間\nT1,レンチ,2027/3/1,4:00:00\nT2,ノギス,,\n")
