@@ -60,6 +60,14 @@ def read_rows(text: str) -> Iterator[tuple[int, list[str]]]:
         raise MalformedCsv(reader.line_num, str(error)) from None
 
 
+def cannot_write(path, error: OSError) -> str:
+    """What to tell someone whose export file could not be written."""
+    return _("Cannot write %(path)s (%(reason)s). Choose a folder you can write to.") % {
+        "path": path,
+        "reason": error.strerror or error,
+    }
+
+
 def unescape_cell(cell: str) -> str:
     if cell.startswith("'") and cell[1:2] and cell[1] in _FORMULA_STARTS:
         return cell[1:]

@@ -7,7 +7,7 @@ import tracemalloc
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone, translation
 
@@ -95,6 +95,15 @@ def test_the_command_writes_every_matching_loan(history, tmp_path, capsys):
 
     assert [row[0] for row in rows(out.read_bytes())[1:]] == [str(returned.pk)]
     assert "1" in capsys.readouterr().out
+
+
+def test_the_command_answers_a_bad_date_or_an_unwritable_path_in_one_line(db, tmp_path, english):
+    with pytest.raises(CommandError, match="is not a date like 2026-04-01"):
+        call_command("export_loans", "--output", tmp_path / "a.csv", "--from", "2026-13-45")
+    with pytest.raises(CommandError, match=r"Cannot write .*Choose a folder"):
+        call_command("export_loans", "--output", tmp_path / "missing" / "a.csv")
+    with pytest.raises(CommandError, match="Cannot write"):
+        call_command("export_master", "--items", tmp_path / "missing" / "items.csv")
 
 
 def make_loans(count: int) -> None:

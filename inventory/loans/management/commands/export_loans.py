@@ -1,9 +1,11 @@
+import argparse
 import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from inventory.csv_text import cannot_write
 from inventory.loans.export import STATES, export_loans, loans_to_export
 
 
@@ -11,7 +13,8 @@ def _date(text: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
-        raise CommandError(
+        # argparse turns this into a usage error; a CommandError here would be a traceback.
+        raise argparse.ArgumentTypeError(
             _("“%(value)s” is not a date like 2026-04-01.") % {"value": text}
         ) from None
 
@@ -34,10 +37,13 @@ class Command(BaseCommand):
     def handle(self, *args, output, **filters):
         filters = {key: filters[key] for key in _FILTERS}
         lines = 0
-        with Path(output).open("wb") as out:
-            for line in export_loans(loans_to_export(**filters)):
-                out.write(line)
-                lines += 1
+        try:
+            with Path(output).open("wb") as out:
+                for line in export_loans(loans_to_export(**filters)):
+                    out.write(line)
+                    lines += 1
+        except OSError as error:
+            raise CommandError(cannot_write(output, error)) from None
         # The first line is the header.
         self.stdout.write(
             _("Wrote %(count)d loans to %(path)s") % {"count": lines - 1, "path": output}

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from inventory.csv_text import cannot_write
 from inventory.ops.master_export import export_employees, export_items
 
 
@@ -18,6 +19,9 @@ class Command(BaseCommand):
             raise CommandError(_("Give --employees FILE, --items FILE or both."))
         for path, export in ((employees, export_employees), (items, export_items)):
             if path is not None:
-                with path.open("wb") as out:
-                    out.writelines(export())
+                try:
+                    with path.open("wb") as out:
+                        out.writelines(export())
+                except OSError as error:
+                    raise CommandError(cannot_write(path, error)) from None
                 self.stdout.write(_("Wrote %(path)s") % {"path": path})
