@@ -78,7 +78,8 @@ class Sqlite:
             candidate.close()
 
     def _copied(self, status, remaining, total) -> None:
-        """Called by SQLite between chunks of the copy; raising here aborts it."""
+        """Called by SQLite between chunks of the copy: a seam where a test makes the copy fail
+        midway (raising here aborts it, as a full disk or a killed process would)."""
 
     def drill(self, source: Path, workdir: Path, progress: Progress) -> dict:
         scratch = workdir / "drill.sqlite3"

@@ -152,11 +152,12 @@ def test_static_files_come_from_disk_without_reaching_django(stack):
     assert "X-Request-ID" not in headers
 
 
-def test_metrics_are_refused_at_caddy_for_an_address_not_allowed(stack):
-    status, _, body = fetch(stack, "/metrics")
+@pytest.mark.parametrize("path", ["/metrics", "/readyz"])
+def test_monitoring_is_refused_at_caddy_for_an_address_not_allowed(stack, path):
+    status, _, body = fetch(stack, path)
 
     assert status == 403
-    assert "toolcrib_" not in body
+    assert body == "Forbidden"
 
 
 def test_the_kiosk_page_pairs_and_its_websocket_gets_a_tap_through_caddy(stack):
