@@ -53,6 +53,8 @@ class _StatusHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        if not self._host_is_loopback():
+            return
         if self.path.split("?", 1)[0] != "/status":
             self._send(404, {"error": "not found; try /status"})
             return
@@ -60,7 +62,18 @@ class _StatusHandler(BaseHTTPRequestHandler):
 
     def do_OPTIONS(self) -> None:
         # Chromium's Private/Local Network Access preflights a secure page's request to loopback.
-        self._send(204, None)
+        if self._host_is_loopback():
+            self._send(204, None)
+
+    def _host_is_loopback(self) -> bool:
+        """Refuse a Host that is not this loopback port: a page whose own name was made to point
+        at 127.0.0.1 (DNS rebinding) would otherwise read recent badge UIDs as same-origin."""
+        port = self.server.server_address[1]
+        host = (self.headers.get("Host") or "").lower()
+        if host in {f"127.0.0.1:{port}", f"localhost:{port}", "127.0.0.1", "localhost"}:
+            return True
+        self._send(421, {"error": f"use http://127.0.0.1:{port}/status"})
+        return False
 
     def _send(self, code: int, document: dict | None) -> None:
         body = b"" if document is None else json.dumps(document).encode()

@@ -123,3 +123,15 @@ def test_is_bound_to_loopback_only(server):
     # 127.0.0.2 reaches this machine too, so a refusal there proves it is not bound to 0.0.0.0.
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.2", port), timeout=2)
+
+
+@pytest.mark.parametrize("method", ["GET", "OPTIONS"])
+def test_a_host_other_than_loopback_is_refused(server, outbox, method):
+    outbox.add("01010101", T0)
+    port = server.server_address[1]
+
+    response, document = request(server, method, headers={"Host": f"evil.example:{port}"})
+
+    assert response.status == 421
+    assert "01010101" not in json.dumps(document)
+    assert request(server, headers={"Host": f"localhost:{port}"})[0].status == 200
