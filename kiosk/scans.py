@@ -78,11 +78,11 @@ def record_scans(
             .select_related("employee", "item")
         }
         new_events = []
-        # Read order; the sort is stable, so equal times keep the agent's order.
-        for position, scan in sorted(
-            ((position, scan) for position, scan in enumerate(scans) if not scan.problem),
-            key=lambda pair: pair[1].read_at,
-        ):
+        # The agent's order, which is its outbox sequence: the order the taps were read even
+        # when the Pi's clock was stepped between them (no real-time clock; NTP at reconnect).
+        for position, scan in enumerate(scans):
+            if scan.problem:
+                continue
             if scan.id in known:
                 results[position] = _again(station, known[scan.id])
                 continue

@@ -6,7 +6,8 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
-from inventory.loans.models import Loan
+from inventory.loans import services
+from inventory.loans.models import Door, Loan
 from kiosk.broadcast import group_name
 from kiosk.models import ScanEvent
 from kiosk.scans import Scan, record_scans
@@ -76,3 +77,24 @@ def test_replaying_a_batch_applies_it_once_and_answers_the_same(station):
     assert [r.outcome for r in again] == [r.outcome for r in first]
     assert Loan.objects.count() == 1
     assert ScanEvent.objects.count() == 2
+
+
+def test_taps_apply_in_the_agents_order_even_when_its_clock_stepped_back_between_them(station):
+    holder, taker, tool = BadgeFactory(), BadgeFactory(), ToolTagFactory()
+    services.borrow(item=tool.item, employee=holder.employee, door=Door.API, at=T0 - seconds(600))
+    back_online = T0 + seconds(600)
+
+    results = record_scans(
+        station=station,
+        scans=[
+            scan(tool.uid, T0 + seconds(120)),  # returned...
+            # ...then the Pi's clock was stepped two minutes back (NTP) before these:
+            scan(taker.uid, T0 + seconds(2)),
+            scan(tool.uid, T0 + seconds(5)),
+        ],
+        sent_at=back_online,
+        received_at=back_online,
+    )
+
+    assert [r.outcome for r in results] == ["returned", "session_started", "borrowed"]
+    assert Loan.objects.open().get().employee == taker.employee
