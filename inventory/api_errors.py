@@ -5,6 +5,7 @@ Codes are stable for programs; messages are translated for people and say what t
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.db.models import ProtectedError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -47,6 +48,18 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DataError):
+        # The database refused a value the checks let through (a NUL character in a code).
+        exc = exceptions.ValidationError(
+            {
+                "non_field_errors": [
+                    _(
+                        "A value cannot be stored: it holds a character or a number the "
+                        "database does not accept. Remove control characters and try again."
+                    )
+                ]
+            }
+        )
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -1,0 +1,44 @@
+"""Inputs found by hand against a real server that once answered 500: each is a clear 4xx now."""
+
+import pytest
+
+from inventory.items.models import Tag
+from tests.factories import EmployeeFactory, ItemFactory
+
+pytestmark = pytest.mark.django_db
+
+DEEP = "[" * 5000
+
+
+def test_json_nested_too_deeply_is_400_even_before_authentication(api):
+    response = api.post("/api/v1/auth/token/", DEEP, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID"
+
+
+def test_a_form_or_a_file_upload_is_415_the_api_reads_json(api, manager):
+    response = api.as_user(manager).post(
+        "/api/v1/employees/", {"code": "E1", "name": "x"}, format="multipart"
+    )
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/employees/E%00/", "/api/v1/items/a%00b/"])
+def test_a_nul_character_in_an_address_is_a_4xx(api, manager, path):
+    EmployeeFactory(code="E"), ItemFactory(code="ab")
+
+    response = api.as_user(manager).get(path)
+
+    assert 400 <= response.status_code < 500
+    assert "code" in response.json()
+
+
+def test_a_nul_character_naming_a_tags_owner_is_400_and_enrols_nothing(api, manager):
+    response = api.as_user(manager).post("/api/v1/tags/", {"uid": "04A1B2C3", "employee": "\u0000"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID"
+    assert not Tag.objects.exists()
