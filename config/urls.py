@@ -13,3 +13,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("inventory.ops.urls")),
 ]
+
+handler404 = "inventory.api_errors.page_not_found"

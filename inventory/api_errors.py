@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.db.models import ProtectedError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -28,6 +29,15 @@ _CODES = [
     (exceptions.NotAcceptable, "NOT_ACCEPTABLE"),
     (exceptions.Throttled, "THROTTLED"),
 ]
+
+
+def page_not_found(request, exception):
+    """An address no route matches: JSON like every other API answer under /api/, Django's page
+    elsewhere."""
+    if request.path.startswith("/api/"):
+        detail = exceptions.NotFound.default_detail
+        return JsonResponse({"code": "NOT_FOUND", "message": str(detail)}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def exception_handler(exc, context):

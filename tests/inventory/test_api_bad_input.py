@@ -42,3 +42,18 @@ def test_a_nul_character_naming_a_tags_owner_is_400_and_enrols_nothing(api, mana
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID"
     assert not Tag.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/loans/abc/", "/api/v1/nothing-here/"])
+def test_an_address_no_api_route_matches_is_a_json_404(api, manager, path):
+    response = api.as_user(manager).get(path)
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+
+
+def test_outside_the_api_a_missing_page_is_still_a_page(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
