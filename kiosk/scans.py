@@ -71,12 +71,7 @@ def record_scans(
             .get(pk=station.pk)
         )
         known = ScanEvent.objects.in_bulk([scan.id for scan in scans if scan.id])
-        tags = {
-            tag.uid: tag
-            for tag in Tag.objects.active()
-            .filter(uid__in={scan.uid for scan in scans if not scan.problem})
-            .select_related("employee", "item")
-        }
+        tags = _active_tags(scans)
         new_events = []
         # The agent's order, which is its outbox sequence: the order the taps were read even
         # when the Pi's clock was stepped between them (no real-time clock; NTP at reconnect).
@@ -105,6 +100,9 @@ def record_scans(
             )
             event.live = event.read_at >= late_before
             _apply(rules.Tap(station=station, event=event, tag=tags.get(scan.uid)))
+            if event.outcome == ScanEvent.Outcome.ENROLLED:
+                # A new tag (and, with replace, an old one retired) for the taps after it.
+                tags = _active_tags(scans)
             known[scan.id] = event
             new_events.append(event)
             results[position] = Result.of(event)
@@ -118,6 +116,14 @@ def record_scans(
             # robust: a screen that misses a push must never undo or fail the recorded taps.
             transaction.on_commit(lambda: broadcast.taps_recorded(station, new_events), robust=True)
     return results
+
+
+def _active_tags(scans: list[Scan]) -> dict[str, Tag]:
+    uids = {scan.uid for scan in scans if not scan.problem}
+    return {
+        tag.uid: tag
+        for tag in Tag.objects.active().filter(uid__in=uids).select_related("employee", "item")
+    }
 
 
 STATE_FIELDS = [

@@ -1,5 +1,7 @@
 """The tap rule table, row by row, with explicit times (session window 30 s)."""
 
+import uuid
+
 import pytest
 from django.utils import translation
 
@@ -7,7 +9,9 @@ from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans import services
 from inventory.loans.models import Door, Loan, LoanEvent
+from kiosk import actions
 from kiosk.models import ScanEvent, Station
+from kiosk.scans import Scan, record_scans
 from tests.factories import BadgeFactory, ToolTagFactory
 from tests.kiosk.conftest import T0, seconds
 
@@ -220,3 +224,17 @@ def test_a_tap_that_hits_a_bug_is_rejected_and_leaves_the_station_as_it_was(
     # ...so tapping the tool again at once is a borrow, not an ignored repeat.
     assert tap(tool.uid, T0 + seconds(6)).outcome == "borrowed"
     assert Loan.objects.get().item == tool.item
+
+
+def test_taps_after_an_enrolment_in_the_same_batch_see_the_new_tag_and_not_the_old(station):
+    old = BadgeFactory()
+    actions.start_enrolment(station=station, employee=old.employee, replace=True)
+    new_uid = "04E0E0E0E0"
+    scans = [
+        Scan(id=uuid.uuid4(), raw_id="", uid=uid, read_at=T0 + seconds(n))
+        for n, uid in [(0, new_uid), (3, new_uid), (6, old.uid)]
+    ]
+
+    results = record_scans(station=station, scans=scans, sent_at=T0, received_at=T0)
+
+    assert [r.outcome for r in results] == ["enrolled", "session_started", "unknown_tag"]
