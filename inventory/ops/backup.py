@@ -1,7 +1,6 @@
 """Backups: one archive per run, old ones pruned, every run recorded for the admin and /metrics."""
 
 import logging
-import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -11,7 +10,6 @@ from django.conf import settings
 from django.db import DatabaseError as DjangoDatabaseError
 from django.db import connection
 from django.utils import timezone
-from psycopg import Error as PostgresError
 
 import config
 from inventory.ops import archive, databases
@@ -49,15 +47,7 @@ def run_backup(
             prefix=prefix,
             progress=progress,
         )
-    # The drivers' own errors too (a full disk, a dropped connection): every failure is recorded.
-    except (
-        BackupError,
-        archive.ArchiveError,
-        databases.DatabaseError,
-        OSError,
-        sqlite3.Error,
-        PostgresError,
-    ) as error:
+    except (BackupError, archive.ArchiveError, databases.DatabaseError, OSError) as error:
         message = str(error) or type(error).__name__
         _record(trigger, started, succeeded=False, error=message)
         logger.error("Backup failed: %s", message)

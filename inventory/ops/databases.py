@@ -52,6 +52,8 @@ class Sqlite:
             live.backup(target)
             progress("Counting rows…")
             return dbstats.table_stats(target, self.vendor), dbstats.applied_migrations(target)
+        except sqlite3.Error as error:  # a full disk, a locked or damaged file
+            raise DatabaseError(f"The backup stopped: {error}") from None
         finally:
             live.close()
             target.close()
@@ -155,7 +157,15 @@ class Postgres:
             return conn.execute("SHOW server_version").fetchone()[0]
 
     def dump(self, dest: Path, progress: Progress) -> tuple[dict, list]:
+        import psycopg
+
         self._check_client("pg_dump")
+        try:
+            return self._dump(dest, progress)
+        except psycopg.Error as error:  # the connection dropped, the server shut down
+            raise DatabaseError(f"The backup stopped: {error}") from None
+
+    def _dump(self, dest: Path, progress: Progress) -> tuple[dict, list]:
         with self._connect(autocommit=False) as conn:
             # The stats must describe exactly what pg_dump writes: both read one exported
             # snapshot, so rows committed meanwhile are in neither.

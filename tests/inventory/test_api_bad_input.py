@@ -28,7 +28,8 @@ def test_a_form_or_a_file_upload_is_415_the_api_reads_json(api, manager):
 
 @pytest.mark.parametrize("path", ["/api/v1/employees/E%00/", "/api/v1/items/a%00b/"])
 def test_a_nul_character_in_an_address_is_a_4xx(api, manager, path):
-    EmployeeFactory(code="E"), ItemFactory(code="ab")
+    EmployeeFactory(code="E")
+    ItemFactory(code="ab")
 
     response = api.as_user(manager).get(path)
 
