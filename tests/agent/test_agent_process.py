@@ -38,13 +38,18 @@ def test_a_tap_reaches_the_server_well_under_a_second(start_agent, fake_server):
     agent.wait_for_status(lambda s: s["server_reachable"])
 
     latencies = []
-    for n in range(5):
+    for n in range(9):
         tapped = time.monotonic()
         agent.tap(f"0A0B0C{n:02X}")
         wait_until(lambda n=n: len(fake_server.applied) == n + 1, step=0.002)
         latencies.append(time.monotonic() - tapped)
 
-    assert max(latencies) < 0.25, latencies
+    # A tap wakes the sender at once: a polling agent would sit at half its interval. The bound
+    # on the slowest is looser because each tap is fsynced, and on a busy CI disk (as on a worn
+    # SD card) one fsync can stall for hundreds of milliseconds.
+    latencies.sort()
+    assert latencies[len(latencies) // 2] < 0.1, latencies
+    assert latencies[-1] < 1.0, latencies
 
 
 def test_the_same_uid_twice_within_the_debounce_window_is_one_tap(start_agent, fake_server):
