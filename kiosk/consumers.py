@@ -1,30 +1,33 @@
-from asgiref.sync import async_to_sync
-from channels.generic.websocket import WebsocketConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
 
 from kiosk.broadcast import group_name
 
 
-class KioskConsumer(WebsocketConsumer):
+class KioskConsumer(AsyncWebsocketConsumer):
     """Relays pushes for one station to one screen. Who may listen was decided by
-    kiosk.middleware (a paired kiosk browser, or a staff user watching a station)."""
+    kiosk.middleware (a paired kiosk browser, or a staff user watching a station).
 
-    def connect(self):
+    Asynchronous because it touches no database: a synchronous consumer would hop to a thread
+    (and check the database connections) for every push it relays."""
+
+    async def connect(self):
         station_id = self.scope.get("kiosk_station_id")
         if station_id is None:
-            self.close(code=4403)
+            await self.close(code=4403)
             return
         self.group = group_name(station_id)
-        async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
-        self.accept()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
 
-    def disconnect(self, code):
+    async def disconnect(self, code):
         if hasattr(self, "group"):
-            async_to_sync(self.channel_layer.group_discard)(self.group, self.channel_name)
+            await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    def receive(self, text_data=None, bytes_data=None):
+    async def receive(self, text_data=None, bytes_data=None):
         # The screen only listens; anything it sends is ignored.
         pass
 
-    def kiosk_update(self, event):
+    async def kiosk_update(self, event):
         html = event["html"]
-        self.send(text_data=html.get(self.scope.get("kiosk_language")) or next(iter(html.values())))
+        language = self.scope.get("kiosk_language")
+        await self.send(text_data=html.get(language) or next(iter(html.values())))

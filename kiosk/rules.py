@@ -143,6 +143,7 @@ def _borrow(tap: Tap, item: Item) -> None:
 
 def _return(tap: Tap, loan: Loan) -> None:
     returned = services.return_loan(loan=loan, door=Door.KIOSK, station=tap.station, at=tap.at)
+    _closed(tap.station, returned)
     tap.event.loan = returned
     _done(
         tap.event,
@@ -169,6 +170,7 @@ def _handover(tap: Tap, item: Item) -> None:
     except DomainError as refusal:
         _refuse(event, refusal)
         return
+    _closed(station, previous)
     event.loan, event.previous = loan, previous
     _done(
         event,
@@ -221,6 +223,12 @@ def waiting_item(station: Station, at: datetime.datetime) -> Item | None:
 
 def enrolling(station: Station, at: datetime.datetime) -> bool:
     return bool(station.enrol_expires_at and at < station.enrol_expires_at)
+
+
+def _closed(station: Station, loan: Loan) -> None:
+    """A loan that has ended can no longer be undone: the screen stops offering it."""
+    if station.undoable_loan_id == loan.pk:
+        station.undoable_loan = station.undo_expires_at = None
 
 
 def _end_session(station: Station) -> None:

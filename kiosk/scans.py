@@ -63,11 +63,12 @@ def record_scans(
     late_before = received_at - datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
     results: list[Result | None] = [None] * len(scans)
     with transaction.atomic():
-        # The session's person comes along (nearly every tap and the screen push read it);
-        # a waiting tool or an enrolment target is loaded only by the taps that need it.
+        # What nearly every tap and the screen push read comes along: the session's person and
+        # the tool the undo button names. A waiting tool or an enrolment target is loaded only
+        # by the taps that need it.
         station = (
             Station.objects.select_for_update(of=("self",))
-            .select_related("session_employee")
+            .select_related("session_employee", "undoable_loan__item")
             .get(pk=station.pk)
         )
         known = ScanEvent.objects.in_bulk([scan.id for scan in scans if scan.id])

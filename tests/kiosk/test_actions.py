@@ -44,6 +44,22 @@ def test_undo_cancels_the_stations_last_borrow(paired, station):
     assert LoanEvent.objects.filter(kind="cancel").count() == 1
 
 
+def test_a_borrow_returned_at_once_is_no_longer_offered_for_undo(station):
+    badge, tool = BadgeFactory(), ToolTagFactory()
+    now = timezone.now()
+    live_tap(station, badge.uid, now)
+    live_tap(station, tool.uid, now)
+    assert Station.objects.get(pk=station.pk).undoable_loan is not None
+
+    # Past the 2 s in which a second read of the same tag is a repeat.
+    assert live_tap(station, tool.uid, now + datetime.timedelta(seconds=3)).outcome == "returned"
+
+    station = Station.objects.get(pk=station.pk)
+    assert (station.undoable_loan, station.undo_expires_at) == (None, None)
+    assert not actions.undo_last_borrow(station=station)
+    assert Loan.objects.get().returned_at is not None
+
+
 def test_undo_is_refused_after_a_minute(station):
     badge, tool = BadgeFactory(), ToolTagFactory()
     long_ago = timezone.now() - datetime.timedelta(seconds=61)
