@@ -4,6 +4,7 @@ Codes are stable for programs; messages are translated for people and say what t
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.db.models import ProtectedError
@@ -15,6 +16,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from inventory.api_parsers import BodyTooLarge
 from inventory.loans.exceptions import DomainError
 
 _CODES = [
@@ -28,6 +30,7 @@ _CODES = [
     (exceptions.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"),
     (exceptions.NotAcceptable, "NOT_ACCEPTABLE"),
     (exceptions.Throttled, "THROTTLED"),
+    (BodyTooLarge, "TOO_LARGE"),
 ]
 
 
@@ -54,7 +57,10 @@ def exception_handler(exc, context):
             },
             status=409,
         )
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own limit, met when a middleware read the body before the parser did.
+        exc = BodyTooLarge.for_limit()
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -1,7 +1,10 @@
 """Inputs found by hand against a real server that once answered 500: each is a clear 4xx now."""
 
+import io
+
 import pytest
 
+from inventory.api_parsers import BodyTooLarge, JSONParser
 from inventory.items.models import Tag
 from tests.factories import EmployeeFactory, ItemFactory
 
@@ -15,6 +18,33 @@ def test_json_nested_too_deeply_is_400_even_before_authentication(api):
 
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID"
+
+
+def test_a_body_over_the_upload_limit_is_413_before_it_is_parsed(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"username": "' + "x" * 2000 + '", "password": "p"}'
+
+    response = api.post("/api/v1/auth/token/", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "TOO_LARGE"
+
+
+def test_the_parser_stops_reading_a_stream_past_the_limit(settings):
+    # What happens when no middleware read request.body (where Django checks the limit) first.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    with pytest.raises(BodyTooLarge):
+        JSONParser().parse(io.BytesIO(b'{"a": "' + b"x" * 100 + b'"}'))
+    assert JSONParser().parse(io.BytesIO(b'{"a": 1}')) == {"a": 1}
+
+
+def test_a_body_at_the_upload_limit_is_still_read(api, settings):
+    body = '{"username": "nobody", "password": "p"}'
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = len(body)
+
+    response = api.post("/api/v1/auth/token/", body, content_type="application/json")
+
+    assert response.status_code == 401
 
 
 def test_a_form_or_a_file_upload_is_415_the_api_reads_json(api, manager):
