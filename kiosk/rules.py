@@ -84,52 +84,58 @@ def _badge(tap: Tap) -> None:
 
 
 def _tool(tap: Tap) -> None:
-    station, event, item = tap.station, tap.event, tap.tag.item
-    event.item = item
-    # Lock the tool so the state we decide on is the state the use case will find.
-    item = Item.objects.select_for_update().get(pk=item.pk)
-    holder = Loan.objects.open().filter(item=item).select_related("employee").first()
+    station, event = tap.station, tap.event
+    event.item = tap.tag.item
     employee = session_employee(station, tap.at)
-    if employee is not None:
-        station.session_expires_at = tap.at + _session_window()
-        event.employee = employee
-        if holder is None:
-            _borrow(tap, item)
-        elif holder.employee_id == employee.pk:
-            _return(tap, holder)
-        else:
-            _handover(tap, item)
-    elif holder is not None:
-        event.employee = holder.employee
-        _return(tap, holder)
-    else:
-        try:
-            services.ensure_loanable(item, tap.at)
-        except DomainError as refusal:
-            _refuse(event, refusal)
-            return
-        station.waiting_item = item
-        station.waiting_expires_at = tap.at + _session_window()
-        _done(
-            event,
-            Outcome.AWAITING_BADGE,
-            _("%(item)s: now tap your badge to borrow it.") % {"item": item.name},
-        )
+    how = {"door": Door.KIOSK, "station": station, "at": tap.at}
+    try:
+        # One lock and one look at the tool, for the decision and for the use case it picks;
+        # a refusal undoes all of it.
+        with services.lock_tool(tap.tag.item_id) as tool:
+            event.item, holder = tool.item, tool.open_loan
+            if employee is not None:
+                station.session_expires_at = tap.at + _session_window()
+                event.employee = employee
+                if holder is None:
+                    _borrowed(tap, tool.lend_to(employee, **how))
+                elif holder.employee_id == employee.pk:
+                    _returned(tap, tool.take_back(**how))
+                else:
+                    _handed_over(tap, *tool.hand_over_to(employee, **how))
+            elif holder is not None:
+                event.employee = holder.employee
+                _returned(tap, tool.take_back(**how))
+            else:
+                services.ensure_loanable(tool.item, tap.at)
+                station.waiting_item = tool.item
+                station.waiting_expires_at = tap.at + _session_window()
+                _done(
+                    event,
+                    Outcome.AWAITING_BADGE,
+                    _("%(item)s: now tap your badge to borrow it.") % {"item": tool.item.name},
+                )
+    except DomainError as refusal:
+        _refuse(event, refusal)
 
 
 def _borrow(tap: Tap, item: Item) -> None:
-    station, event = tap.station, tap.event
+    """The tool tapped before the badge: borrowed now that the person is known."""
     try:
         loan = services.borrow(
             item=item,
-            employee=station.session_employee,
+            employee=tap.station.session_employee,
             door=Door.KIOSK,
-            station=station,
+            station=tap.station,
             at=tap.at,
         )
     except DomainError as refusal:
-        _refuse(event, refusal)
+        _refuse(tap.event, refusal)
         return
+    _borrowed(tap, loan)
+
+
+def _borrowed(tap: Tap, loan: Loan) -> None:
+    station, event = tap.station, tap.event
     event.loan = loan
     if event.live:
         station.undoable_loan, station.undo_expires_at = loan, tap.at + UNDO_WINDOW
@@ -137,46 +143,33 @@ def _borrow(tap: Tap, item: Item) -> None:
         event,
         Outcome.BORROWED,
         _("%(name)s borrowed %(item)s, due %(due)s.")
-        % {"name": loan.employee.name, "item": item.name, "due": _local(loan.due_at)},
+        % {"name": loan.employee.name, "item": loan.item.name, "due": _local(loan.due_at)},
     )
 
 
-def _return(tap: Tap, loan: Loan) -> None:
-    returned = services.return_loan(loan=loan, door=Door.KIOSK, station=tap.station, at=tap.at)
-    _closed(tap.station, returned)
-    tap.event.loan = returned
+def _returned(tap: Tap, loan: Loan) -> None:
+    _closed(tap.station, loan)
+    tap.event.loan = loan
     _done(
         tap.event,
         Outcome.RETURNED,
         _("%(item)s returned from %(name)s after %(duration)s.")
         % {
-            "item": returned.item.name,
-            "name": returned.employee.name,
-            "duration": duration_text(returned.returned_at - returned.borrowed_at),
+            "item": loan.item.name,
+            "name": loan.employee.name,
+            "duration": duration_text(loan.returned_at - loan.borrowed_at),
         },
     )
 
 
-def _handover(tap: Tap, item: Item) -> None:
-    station, event = tap.station, tap.event
-    try:
-        previous, loan = services.handover(
-            item=item,
-            employee=station.session_employee,
-            door=Door.KIOSK,
-            station=station,
-            at=tap.at,
-        )
-    except DomainError as refusal:
-        _refuse(event, refusal)
-        return
-    _closed(station, previous)
-    event.loan, event.previous = loan, previous
+def _handed_over(tap: Tap, previous: Loan, loan: Loan) -> None:
+    _closed(tap.station, previous)
+    tap.event.loan, tap.event.previous = loan, previous
     _done(
-        event,
+        tap.event,
         Outcome.HANDOVER,
         _("%(item)s handed over from %(from)s to %(to)s.")
-        % {"item": item.name, "from": previous.employee.name, "to": loan.employee.name},
+        % {"item": loan.item.name, "from": previous.employee.name, "to": loan.employee.name},
     )
 
 

@@ -58,7 +58,25 @@ def record_scans(
     sent_at: datetime.datetime,
     received_at: datetime.datetime,
 ) -> list[Result]:
-    """Apply a batch; answer one Result per scan, in the order given."""
+    """Apply a batch; answer one Result per scan, in the order given.
+
+    A refused tap is an outcome, not an error (the use cases undo their own writes). A tap that
+    hits a bug fails the batch, which is then done again with each tap in a savepoint of its
+    own, so that this tap is rejected and the others are applied; savepoints for every batch
+    would cost two more statements per tap.
+    """
+    batch = functools.partial(
+        _record, station=station, scans=scans, sent_at=sent_at, received_at=received_at
+    )
+    try:
+        return batch(isolate=False)
+    except DatabaseError:
+        raise  # the database failed (deadlock, connection): the agent sends the batch again
+    except Exception:
+        return batch(isolate=True)
+
+
+def _record(*, station, scans, sent_at, received_at, isolate: bool) -> list[Result]:
     shift = received_at - sent_at if abs(received_at - sent_at) > CLOCK_TOLERANCE else None
     late_before = received_at - datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
     results: list[Result | None] = [None] * len(scans)
@@ -100,7 +118,8 @@ def record_scans(
                 status=ScanEvent.Status.APPLIED,
             )
             event.live = event.read_at >= late_before
-            _apply(rules.Tap(station=station, event=event, tag=tags.get(scan.uid)))
+            apply = _apply_isolated if isolate else _apply
+            apply(rules.Tap(station=station, event=event, tag=tags.get(scan.uid)))
             if event.outcome == ScanEvent.Outcome.ENROLLED:
                 # A new tag (and, with replace, an old one retired) for the taps after it.
                 tags = _active_tags(scans)
@@ -164,16 +183,21 @@ def _again(station: Station, event: ScanEvent) -> Result:
 
 def _apply(tap: rules.Tap) -> None:
     started = time.perf_counter()
+    try:
+        rules.apply(tap)
+    finally:
+        TAP_SECONDS.observe(time.perf_counter() - started)
+
+
+def _apply_isolated(tap: rules.Tap) -> None:
+    """A tap in a savepoint of its own: if it fails, the batch's other taps stay applied."""
     # The station's state as it was before this tap: a tap that fails must not leave it half
     # changed (the savepoint undoes the rows, not this object).
     before = {name: getattr(tap.station, name) for name in _state_attnames()}
     try:
-        # A savepoint per tap: a tap that fails leaves the batch's other taps applied.
         with transaction.atomic():
-            rules.apply(tap)
+            _apply(tap)
     except DatabaseError:
-        # The database itself failed (deadlock, connection): fail the whole batch so the
-        # agent retries it; nothing was committed and replays are safe.
         raise
     except Exception:
         # A bug must not wedge a kiosk's queue forever: record the tap as rejected (visible in
@@ -187,8 +211,6 @@ def _apply(tap: rules.Tap) -> None:
             "This tap could not be recorded. Tap again; if it fails again, tell the tool crib "
             "(the error was logged)."
         )
-    finally:
-        TAP_SECONDS.observe(time.perf_counter() - started)
 
 
 def _reject(station, scan: Scan, received_at, known, new_events) -> Result:

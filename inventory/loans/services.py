@@ -3,12 +3,15 @@
 Every function runs in one transaction and locks the tool's row first: the item row is the
 mutex for everything that happens to that tool, so two kiosks, the API and the admin acting on
 the same tool at once are serialised (the partial unique index on open loans is the backstop).
+A tool's loans change only under that lock, so the open loan read after taking it is current.
 Locks are always taken in the order item → loan → employee, so two use cases never deadlock.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -38,28 +41,37 @@ if TYPE_CHECKING:
 User = AbstractBaseUser | None
 
 
-def borrow(
-    *,
-    item: Item,
-    employee: Employee,
-    door: Door,
-    by: User = None,
-    station: Station | None = None,
-    at: datetime.datetime | None = None,
-    due_at: datetime.datetime | None = None,
-    note: str = "",
-) -> Loan:
-    at = at or timezone.now()
-    with transaction.atomic():
-        item = _lock_item(item.pk)
+class LockedTool:
+    """A tool whose row the current transaction holds locked, with its open loan (None when the
+    tool is in the crib). Made by `lock_tool`; the use cases on it take no further lock on the
+    tool, so a door that must look at the tool before choosing one (a kiosk tap: borrow, return
+    or handover?) locks it and reads it once."""
+
+    def __init__(self, item: Item, open_loan: Loan | None):
+        self.item = item
+        self.open_loan = open_loan
+
+    def lend_to(
+        self,
+        employee: Employee,
+        *,
+        door: Door,
+        by: User = None,
+        station: Station | None = None,
+        at: datetime.datetime | None = None,
+        due_at: datetime.datetime | None = None,
+        note: str = "",
+    ) -> Loan:
+        at = at or timezone.now()
         employee = _lock_employee(employee.pk)
-        ensure_loanable(item, at)
+        ensure_loanable(self.item, at)
         _ensure_active(employee)
-        holder = Loan.objects.open().filter(item=item).select_related("employee").first()
-        if holder is not None:
-            raise ItemOnLoan(item=item, holder=holder.employee, since=_local(holder.borrowed_at))
+        if (holder := self.open_loan) is not None:
+            raise ItemOnLoan(
+                item=self.item, holder=holder.employee, since=_local(holder.borrowed_at)
+            )
         loan = _lend(
-            item=item,
+            item=self.item,
             employee=employee,
             door=door,
             by=by,
@@ -69,27 +81,26 @@ def borrow(
             note=note,
         )
         _record(loan, LoanEvent.Kind.BORROW, at=at, door=door, by=by, station=station)
-    return loan
+        self.open_loan = loan
+        return loan
 
-
-def return_loan(
-    *,
-    loan: Loan,
-    door: Door,
-    by: User = None,
-    station: Station | None = None,
-    at: datetime.datetime | None = None,
-    condition: Loan.Condition = Loan.Condition.OK,
-    note: str = "",
-) -> Loan:
-    """Always accepted for an open loan, whatever state the tool is in: a tool in the hand of
-    someone at the crib must be taken back."""
-    at = at or timezone.now()
-    with transaction.atomic():
-        item = _lock_item(loan.item_id)
-        loan = _lock_open_loan(loan.pk)
-        loan.item = item
-        _close(loan, by=by, returned_at=at, condition=condition)
+    def take_back(
+        self,
+        *,
+        door: Door,
+        by: User = None,
+        station: Station | None = None,
+        at: datetime.datetime | None = None,
+        condition: Loan.Condition = Loan.Condition.OK,
+        note: str = "",
+    ) -> Loan:
+        """Always accepted for an open loan, whatever state the tool is in: a tool in the hand
+        of someone at the crib must be taken back."""
+        loan = self.open_loan
+        if loan is None:
+            raise LoanNotOpen(state=_("returned"))
+        loan.item = self.item
+        _close(loan, by=by, returned_at=at or timezone.now(), condition=condition)
         details = {"condition": condition, **({"note": note} if note else {})}
         _record(
             loan,
@@ -100,7 +111,85 @@ def return_loan(
             station=station,
             details=details,
         )
-    return loan
+        self.open_loan = None
+        return loan
+
+    def hand_over_to(
+        self,
+        employee: Employee,
+        *,
+        door: Door,
+        by: User = None,
+        station: Station | None = None,
+        at: datetime.datetime | None = None,
+        note: str = "",
+    ) -> tuple[Loan, Loan]:
+        """Return the tool from whoever holds it and lend it to `employee`: (closed, new)."""
+        at = at or timezone.now()
+        previous = self.open_loan
+        if previous is None:
+            raise LoanNotOpen(state=_("returned"))
+        employee = _lock_employee(employee.pk)
+        if previous.employee_id == employee.pk:
+            raise InvalidRequest(reason=_("The tool is already on loan to this person."))
+        ensure_loanable(self.item, at)
+        _ensure_active(employee)
+        previous.item = self.item
+        _close(previous, by=by, returned_at=at, condition=Loan.Condition.OK)
+        loan = _lend(
+            item=self.item,
+            employee=employee,
+            door=door,
+            by=by,
+            station=station,
+            at=at,
+            due_at=None,
+            note=note,
+        )
+        _record(
+            previous,
+            LoanEvent.Kind.RETURN,
+            at=previous.returned_at,
+            door=door,
+            by=by,
+            station=station,
+            details={"handover_to": employee.code},
+        )
+        _record(
+            loan,
+            LoanEvent.Kind.HANDOVER,
+            at=at,
+            door=door,
+            by=by,
+            station=station,
+            details={"from": previous.employee.code, "from_name": previous.employee.name},
+        )
+        self.open_loan = loan
+        return previous, loan
+
+
+@contextmanager
+def lock_tool(item_pk: int) -> Iterator[LockedTool]:
+    """The block runs whole or not at all (a savepoint when nested), and no other door changes
+    the tool or its loans until the transaction ends."""
+    with transaction.atomic():
+        item = _lock_item(item_pk)
+        loan = Loan.objects.open().filter(item=item).select_related("employee").first()
+        yield LockedTool(item, loan)
+
+
+def borrow(*, item: Item, employee: Employee, **how) -> Loan:
+    """Lend a tool; `how`: door, and optionally by, station, at, due_at, note."""
+    with lock_tool(item.pk) as tool:
+        return tool.lend_to(employee, **how)
+
+
+def return_loan(*, loan: Loan, **how) -> Loan:
+    """Close an open loan; `how`: door, and optionally by, station, at, condition, note."""
+    with lock_tool(loan.item_id) as tool:
+        if tool.open_loan is None or tool.open_loan.pk != loan.pk:
+            raise LoanNotOpen(state=_closed_state(loan.pk))
+        return tool.take_back(**how)
 
 
 def cancel_loan(
@@ -133,61 +222,11 @@ def cancel_loan(
     return loan
 
 
-def handover(
-    *,
-    item: Item,
-    employee: Employee,
-    door: Door,
-    by: User = None,
-    station: Station | None = None,
-    at: datetime.datetime | None = None,
-    note: str = "",
-) -> tuple[Loan, Loan]:
+def handover(*, item: Item, employee: Employee, **how) -> tuple[Loan, Loan]:
     """Return the tool from whoever holds it and lend it to `employee`, in one transaction:
     either both happen or neither does. Returns (the closed loan, the new loan)."""
-    at = at or timezone.now()
-    with transaction.atomic():
-        item = _lock_item(item.pk)
-        previous = Loan.objects.open().filter(item=item).first()
-        if previous is None:
-            raise LoanNotOpen(state=_("returned"))
-        previous = _lock_open_loan(previous.pk)
-        employee = _lock_employee(employee.pk)
-        if previous.employee_id == employee.pk:
-            raise InvalidRequest(reason=_("The tool is already on loan to this person."))
-        ensure_loanable(item, at)
-        _ensure_active(employee)
-        previous.item = item
-        _close(previous, by=by, returned_at=at, condition=Loan.Condition.OK)
-        loan = _lend(
-            item=item,
-            employee=employee,
-            door=door,
-            by=by,
-            station=station,
-            at=at,
-            due_at=None,
-            note=note,
-        )
-        _record(
-            previous,
-            LoanEvent.Kind.RETURN,
-            at=previous.returned_at,
-            door=door,
-            by=by,
-            station=station,
-            details={"handover_to": employee.code},
-        )
-        _record(
-            loan,
-            LoanEvent.Kind.HANDOVER,
-            at=at,
-            door=door,
-            by=by,
-            station=station,
-            details={"from": previous.employee.code, "from_name": previous.employee.name},
-        )
-    return previous, loan
+    with lock_tool(item.pk) as tool:
+        return tool.hand_over_to(employee, **how)
 
 
 def correct_loan(
@@ -293,6 +332,11 @@ def _lock_item(pk: int) -> Item:
 
 def _lock_employee(pk: int) -> Employee:
     return Employee.objects.select_for_update().get(pk=pk)
+
+
+def _closed_state(pk: int) -> str:
+    cancelled = Loan.objects.filter(pk=pk, cancelled_at__isnull=False).exists()
+    return _("cancelled") if cancelled else _("returned")
 
 
 def _lock_open_loan(pk: int) -> Loan:

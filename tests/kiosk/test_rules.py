@@ -207,10 +207,10 @@ def test_a_tap_that_hits_a_bug_is_rejected_and_leaves_the_station_as_it_was(
     tap(badge.uid, T0)
     before = Station.objects.get(pk=station.pk)
 
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(services, "borrow", broken)
+    monkeypatch.setattr(services.LockedTool, "lend_to", broken)
     with translation.override("en"):
         failed = tap(tool.uid, T0 + seconds(5))
     monkeypatch.undo()
@@ -224,6 +224,32 @@ def test_a_tap_that_hits_a_bug_is_rejected_and_leaves_the_station_as_it_was(
     # ...so tapping the tool again at once is a borrow, not an ignored repeat.
     assert tap(tool.uid, T0 + seconds(6)).outcome == "borrowed"
     assert Loan.objects.get().item == tool.item
+
+
+def test_a_bug_in_one_tap_of_a_batch_leaves_the_taps_around_it_applied(station, monkeypatch):
+    badge, broken_tool, tool = BadgeFactory(), ToolTagFactory(), ToolTagFactory()
+    lend_to = services.LockedTool.lend_to
+
+    def lend_unless_broken(self, employee, **how):
+        if self.item.pk == broken_tool.item_id:
+            raise RuntimeError("a bug")
+        return lend_to(self, employee, **how)
+
+    monkeypatch.setattr(services.LockedTool, "lend_to", lend_unless_broken)
+    scans = [
+        Scan(id=uuid.uuid4(), raw_id=str(n), uid=uid, read_at=T0 + seconds(3 * n))
+        for n, uid in enumerate([badge.uid, broken_tool.uid, tool.uid])
+    ]
+
+    results = record_scans(station=station, scans=scans, sent_at=T0, received_at=T0)
+
+    assert [(r.status, r.outcome) for r in results] == [
+        ("applied", "session_started"),
+        ("rejected", None),
+        ("applied", "borrowed"),
+    ]
+    assert [loan.item for loan in Loan.objects.all()] == [tool.item]
+    assert ScanEvent.objects.count() == 3
 
 
 def test_taps_after_an_enrolment_in_the_same_batch_see_the_new_tag_and_not_the_old(station):

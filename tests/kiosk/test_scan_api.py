@@ -160,7 +160,7 @@ def test_more_than_five_hundred_events_is_400(client, station):
 def test_one_tap_costs_a_fixed_number_of_queries(client, station, django_assert_num_queries):
     tool = ToolTagFactory()
     body = batch(event(tool.uid, timezone.now()))
-    # station by token, savepoint, lock station, known event ids, tags of the batch, tap
+    # station by token, savepoint, lock station, known event ids, tags of the batch, the tool's
     # savepoint, lock tool, its open loan, release, insert scans (one statement per batch),
     # update station, release
     with django_assert_num_queries(12):
@@ -185,10 +185,9 @@ def test_a_batch_of_a_hundred_borrows_costs_a_few_queries_per_tap(
 
     assert [r["outcome"] for r in results].count("borrowed") == 99
     # At most 10 queries for the batch (auth, lock station, known ids, tags, insert all
-    # scans, update station...) plus 11 per borrow: tap savepoint and release, lock tool,
-    # open loan, use-case savepoint and release, lock tool and employee (the use case locks
-    # for itself), open loan, insert loan, insert history.
-    assert len(queries) <= 10 + 11 * 100, len(queries)
+    # scans, update station...) plus 7 per borrow: the tool's savepoint and release, lock the
+    # tool, its open loan, lock the employee, insert loan, insert history.
+    assert len(queries) <= 10 + 7 * 100, len(queries)
 
 
 def test_taps_are_recorded_and_answered_when_the_screens_cannot_be_reached(
