@@ -420,7 +420,13 @@ def _local(moment: datetime.datetime) -> str:
     return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
+# Earlier times are typos (and before 1888 Tokyo's clocks were not on +09:00 at all).
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
 def _ensure_consistent_times(loan: Loan, now: datetime.datetime) -> None:
+    if loan.borrowed_at < EARLIEST:
+        raise InvalidRequest(reason=_("Times before 2000 are not accepted: check the year."))
     if loan.borrowed_at > now or (loan.returned_at and loan.returned_at > now):
         raise InvalidRequest(reason=_("A loan cannot start or end in the future."))
     if loan.returned_at and loan.returned_at < loan.borrowed_at:
