@@ -125,10 +125,12 @@ class LockedTool:
         note: str = "",
     ) -> tuple[Loan, Loan]:
         """Return the tool from whoever holds it and lend it to `employee`: (closed, new)."""
-        at = at or timezone.now()
         previous = self.open_loan
         if previous is None:
             raise LoanNotOpen(state=_("returned"))
+        # A tap replayed from a kiosk whose clock was behind may be older than the loan it
+        # ends: the tool changes hands when that loan began, never before (no overlap).
+        at = max(at or timezone.now(), previous.borrowed_at)
         employee = _lock_employee(employee.pk)
         if previous.employee_id == employee.pk:
             raise InvalidRequest(reason=_("The tool is already on loan to this person."))

@@ -40,6 +40,18 @@ def test_hands_the_tool_over_in_one_step(first_loan):
     ]
 
 
+def test_a_handover_timed_before_the_loan_it_ends_happens_when_that_loan_began(first_loan):
+    # A tap replayed from a kiosk whose clock was an hour behind.
+    previous, loan = services.handover(
+        item=first_loan.item,
+        employee=EmployeeFactory(),
+        door=Door.KIOSK,
+        at=MORNING - datetime.timedelta(hours=1),
+    )
+
+    assert previous.returned_at == loan.borrowed_at == MORNING
+
+
 @pytest.mark.parametrize(
     ("change", "error"),
     [

@@ -1,0 +1,42 @@
+"""Twenty kiosks tapping one tool at the same instant, on PostgreSQL with a connection each."""
+
+import itertools
+import uuid
+from collections import Counter
+
+from django.utils import timezone
+
+from inventory.loans.models import Loan, LoanEvent
+from kiosk import actions
+from kiosk.scans import Scan, record_scans
+from tests.factories import BadgeFactory, ToolTagFactory
+from tests.inventory.loans.test_concurrency import THREADS, race
+
+
+def tap(station, uid, at):
+    scan = Scan(id=uuid.uuid4(), raw_id="", uid=uid, read_at=at)
+    (result,) = record_scans(station=station, scans=[scan], sent_at=at, received_at=at)
+    return result
+
+
+def test_one_tool_tapped_at_twenty_kiosks_at_once_passes_from_hand_to_hand(postgres):
+    tool = ToolTagFactory()
+    stations = [actions.create_station(name=f"Line {i}")[0] for i in range(THREADS)]
+    start = timezone.now()
+    for station in stations:  # each kiosk has its own person's session open
+        tap(station, BadgeFactory().uid, start)
+    outcomes = []
+
+    def work(i):
+        outcomes.append(tap(stations[i], tool.uid, timezone.now()).outcome)
+
+    assert race(work) == Counter({"ok": THREADS})
+
+    # Whoever came first borrowed it; each of the others took it over from the one before.
+    assert Counter(outcomes) == Counter({"borrowed": 1, "handover": THREADS - 1})
+    loans = list(Loan.objects.filter(item=tool.item).order_by("pk"))  # the order of the locks
+    assert len(loans) == THREADS
+    assert [loan.is_open for loan in loans] == [False] * (THREADS - 1) + [True]
+    for before, after in itertools.pairwise(loans):
+        assert before.returned_at <= after.borrowed_at
+    assert LoanEvent.objects.filter(kind="handover").count() == THREADS - 1
