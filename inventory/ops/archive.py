@@ -13,6 +13,8 @@ import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from django.utils.translation import gettext as _
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 SUFFIX = ".tar.gz"
@@ -79,49 +81,73 @@ def extract(archive: Path, into: Path) -> tuple[dict, dict[str, Path]]:
                         out.write(chunk)
                 found[name], paths[name] = digest.hexdigest(), target
     except FileNotFoundError:
-        raise ArchiveError(f"{archive}: no such file.") from None
+        raise ArchiveError(
+            _("%(archive)s: no such file. Check the path.") % {"archive": archive}
+        ) from None
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
         raise ArchiveError(
-            f"{archive.name} is damaged or incomplete ({error}). Use another archive, or copy "
-            "this one again from where it was kept."
+            _(
+                "%(archive)s is damaged or incomplete (%(error)s). Use another archive, or copy "
+                "this one again from where it was kept."
+            )
+            % {"archive": archive.name, "error": error}
         ) from None
     manifest = _parse_manifest(archive, manifest_bytes)
     expected = manifest["files"]
-    problems = [f"{n}: missing" for n in sorted(set(expected) - set(found))]
-    problems += [f"{n}: not listed in the manifest" for n in sorted(set(found) - set(expected))]
+    problems = [_("%(file)s: missing") % {"file": n} for n in sorted(set(expected) - set(found))]
+    problems += [
+        _("%(file)s: not listed in the manifest") % {"file": n}
+        for n in sorted(set(found) - set(expected))
+    ]
     changed = [n for n in sorted(set(expected) & set(found)) if found[n] != expected[n]]
-    problems += [f"{n}: checksum differs" for n in changed]
+    problems += [_("%(file)s: checksum differs") % {"file": n} for n in changed]
     if problems:
         raise ArchiveError(
-            f"{archive.name} has been changed or damaged since it was written: "
-            + "; ".join(problems)
-            + ". Nothing was restored; use another archive."
+            _(
+                "%(archive)s has been changed or damaged since it was written: %(problems)s. "
+                "Nothing was restored; use another archive."
+            )
+            % {"archive": archive.name, "problems": "; ".join(problems)}
         )
     return manifest, paths
 
 
 def _parse_manifest(archive: Path, body: bytes | None) -> dict:
     if body is None:
-        raise ArchiveError(f"{archive.name} has no {MANIFEST}: it is not a Toolcrib backup.")
+        raise ArchiveError(
+            _("%(archive)s has no %(manifest)s: it is not a Toolcrib backup.")
+            % {"archive": archive.name, "manifest": MANIFEST}
+        )
     try:
         manifest = json.loads(body)
     except ValueError:
-        raise ArchiveError(f"{archive.name}: its {MANIFEST} is not valid JSON.") from None
+        raise ArchiveError(
+            _("%(archive)s: its %(manifest)s is not valid JSON.")
+            % {"archive": archive.name, "manifest": MANIFEST}
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ArchiveError(
-            f"{archive.name} was written in a format this version does not read "
-            f"({manifest.get('format') if isinstance(manifest, dict) else '?'})."
+            _("%(archive)s was written in a format this version does not read (%(format)s).")
+            % {
+                "archive": archive.name,
+                "format": manifest.get("format") if isinstance(manifest, dict) else "?",
+            }
         )
     for key in ("files", "tables", "migrations", "database", "created_at"):
         if key not in manifest:
-            raise ArchiveError(f"{archive.name}: its {MANIFEST} has no {key!r}.")
+            raise ArchiveError(
+                _("%(archive)s: its %(manifest)s has no %(key)r.")
+                % {"archive": archive.name, "manifest": MANIFEST, "key": key}
+            )
     return manifest
 
 
 def _safe_name(member: tarfile.TarInfo) -> str:
     path = PurePosixPath(member.name)
     if not member.isfile() or path.is_absolute() or ".." in path.parts:
-        raise ArchiveError(f"Unexpected entry {member.name!r} in the archive: refusing it.")
+        raise ArchiveError(
+            _("Unexpected entry %(name)r in the archive: refusing it.") % {"name": member.name}
+        )
     return str(path)
 
 

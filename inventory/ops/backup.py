@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import DatabaseError as DjangoDatabaseError
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import config
 from inventory.ops import archive, databases
@@ -71,7 +72,7 @@ def create_backup(
     # dot name that pruning never touches.
     with tempfile.TemporaryDirectory(dir=output_dir, prefix=".work-") as work:
         dump = Path(work) / database.filename
-        progress(f"Dumping the {database.vendor} database…")
+        progress(_("Dumping the %(vendor)s database…") % {"vendor": database.vendor})
         tables, migrations = database.dump(dump, progress)
         files = {database.filename: dump, **_media_files()}
         manifest = {
@@ -87,11 +88,13 @@ def create_backup(
             "tables": tables,
             "media_files": len(files) - 1,
         }
-        progress(f"Writing {dest} ({len(files) - 1} media files)…")
+        progress(
+            _("Writing %(path)s (%(count)d media files)…") % {"path": dest, "count": len(files) - 1}
+        )
         archive.write(dest, manifest=manifest, files=files)
     if keep:
         for old in prune(output_dir, keep=keep, prefix=prefix):
-            progress(f"Removed old archive {old.name}")
+            progress(_("Removed old archive %(name)s") % {"name": old.name})
     return dest
 
 

@@ -14,6 +14,8 @@ import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from inventory.ops import dbstats
 
 
@@ -29,7 +31,9 @@ def for_connection(connection):
         return Sqlite(connection)
     if connection.vendor == "postgresql":
         return Postgres(connection)
-    raise DatabaseError(f"Backups support SQLite and PostgreSQL, not {connection.vendor}.")
+    raise DatabaseError(
+        _("Backups support SQLite and PostgreSQL, not %(vendor)s.") % {"vendor": connection.vendor}
+    )
 
 
 class Sqlite:
@@ -50,10 +54,10 @@ class Sqlite:
         live, target = self._open_live(), sqlite3.connect(dest)
         try:
             live.backup(target)
-            progress("Counting rows…")
+            progress(_("Counting rows…"))
             return dbstats.table_stats(target, self.vendor), dbstats.applied_migrations(target)
         except sqlite3.Error as error:  # a full disk, a locked or damaged file
-            raise DatabaseError(f"The backup stopped: {error}") from None
+            raise DatabaseError(_("The backup stopped: %(error)s") % {"error": error}) from None
         finally:
             live.close()
             target.close()
@@ -64,18 +68,18 @@ class Sqlite:
         (daphne's) see the old data until it commits and the new data after, and an error
         midway rolls it back. Replacing the file by rename would be unsafe here: a running
         server keeps the old inode open and its -wal file would be replayed onto the new one."""
-        progress("Checking the restored database before switching to it…")
+        progress(_("Checking the restored database before switching to it…"))
         candidate = sqlite3.connect(_uri(source, readonly=True), uri=True)
         try:
             self._check(candidate, expected)
-            progress("Switching the live database to the restored copy…")
+            progress(_("Switching the live database to the restored copy…"))
             live = self._open_live()
             try:
                 candidate.backup(live, pages=self.pages_per_step, progress=self._copied)
             finally:
                 live.close()
         except (sqlite3.Error, OSError) as error:
-            raise DatabaseError(f"The restore stopped: {error}") from None
+            raise DatabaseError(_("The restore stopped: %(error)s") % {"error": error}) from None
         finally:
             candidate.close()
 
@@ -85,7 +89,7 @@ class Sqlite:
 
     def drill(self, source: Path, workdir: Path, progress: Progress) -> dict:
         scratch = workdir / "drill.sqlite3"
-        progress(f"Restoring into a scratch database ({scratch})…")
+        progress(_("Restoring into a scratch database (%(name)s)…") % {"name": scratch})
         original, copy = (
             sqlite3.connect(_uri(source, readonly=True), uri=True),
             sqlite3.connect(scratch),
@@ -94,7 +98,9 @@ class Sqlite:
             original.backup(copy)
             (result,) = copy.execute("PRAGMA integrity_check").fetchone()
             if result != "ok":
-                raise DatabaseError(f"The restored database is corrupt: {result}")
+                raise DatabaseError(
+                    _("The restored database is corrupt: %(result)s") % {"result": result}
+                )
             return dbstats.table_stats(copy, self.vendor)
         finally:
             original.close()
@@ -119,11 +125,14 @@ class Sqlite:
     def _check(self, candidate, expected: dict) -> None:
         (result,) = candidate.execute("PRAGMA integrity_check").fetchone()
         if result != "ok":
-            raise DatabaseError(f"The archived database is corrupt: {result}")
+            raise DatabaseError(
+                _("The archived database is corrupt: %(result)s") % {"result": result}
+            )
         problems = dbstats.differences(expected, dbstats.table_stats(candidate, self.vendor))
         if problems:
             raise DatabaseError(
-                "The archived database does not match its manifest: " + "; ".join(problems)
+                _("The archived database does not match its manifest: %(problems)s")
+                % {"problems": "; ".join(problems)}
             )
 
 
@@ -163,7 +172,7 @@ class Postgres:
         try:
             return self._dump(dest, progress)
         except psycopg.Error as error:  # the connection dropped, the server shut down
-            raise DatabaseError(f"The backup stopped: {error}") from None
+            raise DatabaseError(_("The backup stopped: %(error)s") % {"error": error}) from None
 
     def _dump(self, dest: Path, progress: Progress) -> tuple[dict, list]:
         with self._connect(autocommit=False) as conn:
@@ -173,7 +182,7 @@ class Postgres:
             snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
             # -Z0: the archive is gzipped as a whole; compressing twice only costs CPU.
             self._run(["pg_dump", "-Fc", "-Z0", f"--snapshot={snapshot}", "-f", str(dest)])
-            progress("Counting rows…")
+            progress(_("Counting rows…"))
             stats = dbstats.table_stats(conn, self.vendor)
             migrations = dbstats.applied_migrations(conn)
             conn.rollback()
@@ -191,7 +200,7 @@ class Postgres:
         """
         self._check_client("pg_restore")
         script = source.with_suffix(".sql")
-        progress("Converting the dump to SQL…")
+        progress(_("Converting the dump to SQL…"))
         self._run(
             ["pg_restore", "--no-owner", "--no-privileges", "-f", str(script), str(source)],
             connect=False,
@@ -203,7 +212,7 @@ class Postgres:
         )
         checks = source.with_name("checks.sql")
         checks.write_text(_count_checks(expected))
-        progress("Restoring in one transaction…")
+        progress(_("Restoring in one transaction…"))
         files = [arg for path in (prelude, script, checks) for arg in ("-f", str(path))]
         self._run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", *files])
 
@@ -212,7 +221,7 @@ class Postgres:
 
         self._check_client("pg_restore")
         scratch = f"{self.params['dbname']}_verify_{secrets.token_hex(4)}"
-        progress(f"Restoring into a scratch database ({scratch})…")
+        progress(_("Restoring into a scratch database (%(name)s)…") % {"name": scratch})
         with self._connect(autocommit=True) as conn:
             conn.execute(
                 sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(scratch))
@@ -243,7 +252,9 @@ class Postgres:
         try:
             return psycopg.connect(**params, password=self.password or None, autocommit=autocommit)
         except psycopg.Error as error:
-            raise DatabaseError(f"Cannot connect to PostgreSQL: {error}") from None
+            raise DatabaseError(
+                _("Cannot connect to PostgreSQL: %(error)s") % {"error": error}
+            ) from None
 
     def _check_client(self, tool: str) -> None:
         """pg_dump/pg_restore refuse (or worse, misread) a newer server: say so plainly."""
@@ -251,15 +262,21 @@ class Postgres:
             output = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True)
         except (OSError, subprocess.CalledProcessError):
             raise DatabaseError(
-                f"{tool} is not installed: install the PostgreSQL client tools "
-                "(apt-get install postgresql-client)."
+                _(
+                    "%(tool)s is not installed: install the PostgreSQL client tools "
+                    "(apt-get install postgresql-client)."
+                )
+                % {"tool": tool}
             ) from None
         client = int(re.search(r"(\d+)(?:\.\d+)*", output.stdout).group(1))
         server = self.connection_major()
         if client < server:
             raise DatabaseError(
-                f"{tool} is version {client} but the server runs PostgreSQL {server}: install "
-                f"postgresql-client-{server} (or newer) so the dump can be read back."
+                _(
+                    "%(tool)s is version %(client)s but the server runs PostgreSQL %(server)s: "
+                    "install postgresql-client-%(server)s (or newer) so the dump can be read back."
+                )
+                % {"tool": tool, "client": client, "server": server}
             )
 
     def connection_major(self) -> int:
@@ -277,7 +294,10 @@ class Postgres:
         if result.returncode != 0:
             lines = (result.stderr or result.stdout).strip().splitlines()
             detail = [line for line in lines if "ERROR" in line] or lines[-3:]
-            raise DatabaseError(f"{args[0]} failed: {' / '.join(detail) or result.returncode}")
+            raise DatabaseError(
+                _("%(tool)s failed: %(detail)s")
+                % {"tool": args[0], "detail": " / ".join(detail) or result.returncode}
+            )
 
 
 def _count_checks(expected: dict) -> str:

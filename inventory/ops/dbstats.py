@@ -11,6 +11,8 @@ import datetime
 import hashlib
 import json
 
+from django.utils.translation import gettext as _
+
 _MODULO = 2**256
 
 
@@ -38,13 +40,16 @@ def differences(expected: dict, actual: dict) -> list[str]:
     for table in sorted(set(expected) | set(actual)):
         want, got = expected.get(table), actual.get(table)
         if want is None:
-            problems.append(f"{table}: not in the archive")
+            problems.append(_("%(table)s: not in the archive") % {"table": table})
         elif got is None:
-            problems.append(f"{table}: missing")
+            problems.append(_("%(table)s: missing") % {"table": table})
         elif want["rows"] != got["rows"]:
-            problems.append(f"{table}: {got['rows']} rows, expected {want['rows']}")
+            problems.append(
+                _("%(table)s: %(rows)d rows, expected %(expected)d")
+                % {"table": table, "rows": got["rows"], "expected": want["rows"]}
+            )
         elif want.get("sha256") and got.get("sha256") and want["sha256"] != got["sha256"]:
-            problems.append(f"{table}: content differs")
+            problems.append(_("%(table)s: content differs") % {"table": table})
     return problems
 
 

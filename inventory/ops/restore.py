@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inventory.ops import archive, databases, dbstats
 from inventory.ops.backup import PRE_RESTORE_PREFIX, BackupError, run_backup
@@ -58,7 +59,7 @@ def restore_archive(
     path = Path(path)
     database = databases.for_connection(connection)
     with _workdir(".restore-") as work:
-        progress(f"Verifying {path.name}…")
+        progress(_("Verifying %(archive)s…") % {"archive": path.name})
         manifest, files = _open_checked(path, work, database)
         if not confirm(manifest):
             raise RestoreCancelled
@@ -66,7 +67,9 @@ def restore_archive(
         try:
             database.restore(files[manifest["database"]["file"]], manifest["tables"], progress)
         except databases.DatabaseError as error:
-            raise RestoreError(f"{error}. The previous data is still in place.") from None
+            raise RestoreError(
+                _("%(error)s. The previous data is still in place.") % {"error": error}
+            ) from None
         # The data is committed: from here on the restore has happened and is recorded, whatever
         # the comparison below finds (refusing now would only skip the media and the record).
         media = {name: p for name, p in files.items() if name.startswith("media/")}
@@ -78,13 +81,14 @@ def restore_archive(
             safety_backup=str(safety or ""),
             restored_by=restored_by,
         )
-        progress("Comparing the restored tables with the manifest…")
+        progress(_("Comparing the restored tables with the manifest…"))
         # The server may be running: a heartbeat or a tap after the commit differs rightly.
-        differences = [
-            problem
-            for problem in dbstats.differences(manifest["tables"], database.live_stats())
-            if not problem.startswith(f"{RestoreRun._meta.db_table}:")
-        ]
+        # The restore's own record was written just now: its table is left out.
+        skip = RestoreRun._meta.db_table
+        differences = dbstats.differences(
+            {table: stats for table, stats in manifest["tables"].items() if table != skip},
+            {table: stats for table, stats in database.live_stats().items() if table != skip},
+        )
     return RestoreSummary(
         archive=path,
         created_at=manifest["created_at"],
@@ -104,7 +108,7 @@ def verify_archive(*, path: Path, progress: Callable[[str], None] = _quiet) -> l
     path = Path(path)
     database = databases.for_connection(connection)
     with _workdir(".verify-") as work:
-        progress(f"Verifying the checksums of {path.name}…")
+        progress(_("Verifying the checksums of %(archive)s…") % {"archive": path.name})
         manifest, files = _open_checked(path, work, database, check_schema=False)
         try:
             restored = database.drill(files[manifest["database"]["file"]], work, progress=progress)
@@ -131,19 +135,28 @@ def _open_checked(path: Path, work: Path, database, *, check_schema=True):
     vendor = manifest["database"].get("vendor")
     if vendor != database.vendor:
         raise RestoreError(
-            f"{path.name} holds a {vendor} database but this server runs on {database.vendor}. "
-            "Restore it on a server configured like the one it came from (DATABASE_URL); "
-            "moving between database vendors is not a restore."
+            _(
+                "%(archive)s holds a %(vendor)s database but this server runs on %(here)s. "
+                "Restore it on a server configured like the one it came from (DATABASE_URL); "
+                "moving between database vendors is not a restore."
+            )
+            % {"archive": path.name, "vendor": vendor, "here": database.vendor}
         )
     if manifest["database"].get("file") not in files:
-        raise RestoreError(f"{path.name} has no database file.")
+        raise RestoreError(_("%(archive)s has no database file.") % {"archive": path.name})
     if check_schema:
         newer = _unknown_migrations(manifest["migrations"])
         if newer:
             raise RestoreError(
-                f"{path.name} was written by a newer version of Toolcrib (migrations this code "
-                f"does not have: {', '.join(newer[:5])}{'…' if len(newer) > 5 else ''}). "
-                "Upgrade this installation to that version first, then restore."
+                _(
+                    "%(archive)s was written by a newer version of Toolcrib (migrations this "
+                    "code does not have: %(migrations)s). Upgrade this installation to that "
+                    "version first, then restore."
+                )
+                % {
+                    "archive": path.name,
+                    "migrations": ", ".join(newer[:5]) + ("…" if len(newer) > 5 else ""),
+                }
             )
     return manifest, files
 
@@ -161,13 +174,15 @@ def _pending_migrations() -> list[str]:
 
 def _safety_backup(progress) -> Path | None:
     if not connection.introspection.table_names():
-        progress("The current database is empty: no safety backup needed.")
+        progress(_("The current database is empty: no safety backup needed."))
         return None
-    progress("Taking a safety backup of the current database…")
+    progress(_("Taking a safety backup of the current database…"))
     try:
         run = run_backup(trigger=BackupRun.Trigger.PRE_RESTORE, prefix=PRE_RESTORE_PREFIX)
     except BackupError as error:
-        raise RestoreError(f"The safety backup failed, so nothing was restored: {error}") from None
+        raise RestoreError(
+            _("The safety backup failed, so nothing was restored: %(error)s") % {"error": error}
+        ) from None
     return Path(run.path) if run else None
 
 

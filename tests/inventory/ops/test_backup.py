@@ -11,6 +11,9 @@ from django.db import connection
 from inventory.ops import databases, dbstats
 from inventory.ops.models import BackupRun
 
+# These tests read the messages' words: in English (the default language is Japanese).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture(autouse=True)
 def folders(settings, tmp_path):

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 
 from inventory.items.models import Item
 from inventory.loans.models import Loan
@@ -13,6 +14,9 @@ from inventory.ops import databases
 from inventory.ops.models import RestoreRun
 from tests.factories import ItemFactory
 from tests.inventory.ops.archives import live_stats, make_backup, manifest_of, rewrite
+
+# These tests read the messages' words: in English (the default language is Japanese).
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture(autouse=True)
@@ -104,6 +108,13 @@ def test_a_bad_archive_is_refused_before_anything_is_touched(
     assert live_stats() == before
     assert not list((folders / "backups").glob("toolcrib-pre-restore-*"))
     assert (folders / "media" / "manual.pdf").exists()
+
+
+def test_a_refusal_is_said_in_the_servers_language_japanese_by_default(crib, capsys, folders):
+    archive = truncated(make_backup(capsys), folders)
+
+    with translation.override("ja"), pytest.raises(CommandError, match="壊れているか不完全です"):
+        restore(archive)
 
 
 def test_an_archive_from_newer_code_is_refused_before_anything_is_touched(crib, capsys, folders):

@@ -32,7 +32,8 @@ print(json.dumps(databases.for_connection(connection).live_stats()))
 
 
 def test_backup_while_writing_then_wipe_and_restore(tmp_path):
-    env = sqlite_env(tmp_path, BACKUP_DIR=str(tmp_path / "backups"))
+    # The commands' words are read below: in English (the default language is Japanese).
+    env = sqlite_env(tmp_path, BACKUP_DIR=str(tmp_path / "backups"), LANGUAGE_CODE="en")
     manage = functools.partial(run_manage, env)
     manage("migrate", "--no-input", "-v0")
     manage("seed_demo")

@@ -4,6 +4,9 @@ from django.db import connection
 
 from tests.inventory.ops.archives import live_stats, make_backup, rewrite
 
+# These tests read the messages' words: in English (the default language is Japanese).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture(autouse=True)
 def folders(settings, tmp_path):

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from inventory.ops.backup import BackupError, run_backup
 from inventory.ops.models import BackupRun
@@ -26,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, output_dir, keep, verbosity, **options):
         keep = settings.BACKUP_KEEP if keep is None else keep
         if keep < 1:
-            raise CommandError("--keep must be at least 1.")
+            raise CommandError(_("--keep must be at least 1."))
         # Steps go to stderr on a terminal (or with -v 2) so that stdout stays one line: the path.
         show = verbosity >= 2 or (verbosity >= 1 and sys.stderr.isatty())
         try:
@@ -37,5 +38,5 @@ class Command(BaseCommand):
                 progress=self.stderr.write if show else lambda message: None,
             )
         except BackupError as error:
-            raise CommandError(f"Backup failed: {error}") from None
+            raise CommandError(_("Backup failed: %(error)s") % {"error": error}) from None
         self.stdout.write(run.path)

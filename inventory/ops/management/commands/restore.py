@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from inventory.ops.restore import RestoreCancelled, RestoreError, restore_archive
 
@@ -26,36 +27,55 @@ class Command(BaseCommand):
                 restored_by="manage.py restore",
             )
         except RestoreCancelled:
-            raise CommandError("Restore cancelled; nothing was changed.") from None
+            raise CommandError(_("Restore cancelled; nothing was changed.")) from None
         except RestoreError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"Restored {summary.archive.name} (taken {summary.created_at}): "
-                f"{summary.tables} tables, {summary.rows} rows, {summary.media_files} media files."
+                _(
+                    "Restored %(archive)s (taken %(taken)s): %(tables)d tables, %(rows)d rows, "
+                    "%(media)d media files."
+                )
+                % {
+                    "archive": summary.archive.name,
+                    "taken": summary.created_at,
+                    "tables": summary.tables,
+                    "rows": summary.rows,
+                    "media": summary.media_files,
+                }
             )
         )
         if summary.safety_backup:
-            self.stdout.write(f"The data from before the restore is in {summary.safety_backup}")
+            self.stdout.write(
+                _("The data from before the restore is in %(path)s")
+                % {"path": summary.safety_backup}
+            )
         if summary.differences:
             back = (
-                f", or restore {summary.safety_backup.name} to go back"
+                _("Or restore %(safety)s to go back.") % {"safety": summary.safety_backup.name}
                 if summary.safety_backup
                 else ""
             )
             self.stdout.write(
                 self.style.WARNING(
-                    "Right after the restore these tables differ from the archive: "
-                    f"{'; '.join(summary.differences)}. Expected while the server runs "
-                    "(heartbeats update kiosk_station, taps add scans and loans); if it was "
-                    f"stopped, restore the archive again{back}."
+                    _(
+                        "Right after the restore these tables differ from the archive: "
+                        "%(differences)s. Expected while the server runs (heartbeats update "
+                        "kiosk_station, taps add scans and loans); if it was stopped, restore "
+                        "the archive again."
+                    )
+                    % {"differences": "; ".join(summary.differences)}
+                    + (" " + back if back else "")
                 )
             )
         if summary.pending_migrations:
             self.stdout.write(
                 self.style.WARNING(
-                    f"The archive is older than this code ({len(summary.pending_migrations)} "
-                    "migrations to apply): run `manage.py migrate` now, then start the server."
+                    _(
+                        "The archive is older than this code (%(count)d migrations to apply): "
+                        "run `manage.py migrate` now, then start the server."
+                    )
+                    % {"count": len(summary.pending_migrations)}
                 )
             )
 
@@ -63,11 +83,14 @@ class Command(BaseCommand):
         tables = manifest["tables"]
         rows = sum(t["rows"] for t in tables.values())
         self.stdout.write(
-            f"This replaces ALL current data with the archive taken {manifest['created_at']} "
-            f"({len(tables)} tables, {rows} rows). A safety backup is taken first."
+            _(
+                "This replaces ALL current data with the archive taken %(taken)s (%(tables)d "
+                "tables, %(rows)d rows). A safety backup is taken first."
+            )
+            % {"taken": manifest["created_at"], "tables": len(tables), "rows": rows}
         )
         try:
-            return input("Type 'yes' to continue: ").strip().lower() == "yes"
+            return input(_("Type 'yes' to continue: ")).strip().lower() == "yes"
         except EOFError:  # no terminal to answer on: say no; --no-input is the way to script it
-            self.stderr.write("No answer (no terminal?): use --no-input to restore unattended.")
+            self.stderr.write(_("No answer (no terminal?): use --no-input to restore unattended."))
             return False

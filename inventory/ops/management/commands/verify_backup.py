@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from inventory.ops.restore import RestoreError, verify_archive
 
@@ -22,6 +23,11 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         if problems:
             raise CommandError(
-                f"{archive.name} does not restore to what it recorded: " + "; ".join(problems)
+                _("%(archive)s does not restore to what it recorded: %(problems)s")
+                % {"archive": archive.name, "problems": "; ".join(problems)}
             )
-        self.stdout.write(self.style.SUCCESS(f"{archive.name}: restores exactly as recorded."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("%(archive)s: restores exactly as recorded.") % {"archive": archive.name}
+            )
+        )
