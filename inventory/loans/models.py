@@ -109,7 +109,16 @@ class Loan(models.Model):
                 condition=Q(due_at__gte=F("borrowed_at")), name="loan_due_after_borrowed"
             ),
         ]
-        indexes = [models.Index(fields=["due_at"], condition=OPEN, name="open_loan_due_idx")]
+        indexes = [
+            models.Index(fields=["due_at"], condition=OPEN, name="open_loan_due_idx"),
+            # A tool's open loan, or else its last return, in one index step (lock_tool).
+            models.Index(
+                "item",
+                F("returned_at").desc(nulls_first=True),
+                condition=Q(cancelled_at__isnull=True),
+                name="loan_latest_per_item_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.item.code} → {self.employee.code}"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,9 +48,12 @@ class LockedTool:
     tool, so a door that must look at the tool before choosing one (a kiosk tap: borrow, return
     or handover?) locks it and reads it once."""
 
-    def __init__(self, item: Item, open_loan: Loan | None):
+    def __init__(self, item: Item, latest: Loan | None):
         self.item = item
-        self.open_loan = open_loan
+        self.open_loan = latest if latest is not None and latest.returned_at is None else None
+        # When the tool last came back: a borrow is never recorded before it (a tap replayed
+        # from an offline kiosk may be older than a loan another kiosk recorded meanwhile).
+        self.returned_at = latest.returned_at if latest is not None else None
 
     def lend_to(
         self,
@@ -63,6 +67,8 @@ class LockedTool:
         note: str = "",
     ) -> Loan:
         at = at or timezone.now()
+        if self.returned_at and at < self.returned_at:
+            at = self.returned_at
         employee = _lock_employee(employee.pk)
         ensure_loanable(self.item, at)
         _ensure_active(employee)
@@ -111,7 +117,7 @@ class LockedTool:
             station=station,
             details=details,
         )
-        self.open_loan = None
+        self.open_loan, self.returned_at = None, loan.returned_at
         return loan
 
     def hand_over_to(
@@ -176,8 +182,14 @@ def lock_tool(item_pk: int) -> Iterator[LockedTool]:
     the tool or its loans until the transaction ends."""
     with transaction.atomic():
         item = _lock_item(item_pk)
-        loan = Loan.objects.open().filter(item=item).select_related("employee").first()
-        yield LockedTool(item, loan)
+        # The open loan sorts first (NULL return time); without one, the last returned.
+        latest = (
+            Loan.objects.filter(item=item, cancelled_at__isnull=True)
+            .select_related("employee")
+            .order_by(F("returned_at").desc(nulls_first=True))
+            .first()
+        )
+        yield LockedTool(item, latest)
 
 
 def borrow(*, item: Item, employee: Employee, **how) -> Loan:

@@ -143,3 +143,19 @@ def test_the_database_refuses_a_loan_both_returned_and_cancelled_or_returned_too
         Loan.objects.create(**base, due_at=due, returned_at=due, cancelled_at=due)
     with pytest.raises(IntegrityError), transaction.atomic():
         Loan.objects.create(**base, due_at=due, returned_at=MORNING - datetime.timedelta(1))
+
+
+def test_a_borrow_timed_before_the_tools_last_return_starts_at_that_return():
+    # Another kiosk recorded a loan from 10:30 to 11:30; a kiosk that was offline then sends a
+    # borrow it read at 9:30 (before that loan, so the tool cannot have been with its borrower
+    # through it): the borrow is recorded from the return, and loans never overlap.
+    item = ItemFactory()
+    earlier = services.borrow(
+        item=item, employee=EmployeeFactory(), door=Door.KIOSK, at=MORNING.replace(hour=10)
+    )
+    services.return_loan(loan=earlier, door=Door.KIOSK, at=MORNING.replace(hour=11))
+
+    late = services.borrow(item=item, employee=EmployeeFactory(), door=Door.KIOSK, at=MORNING)
+
+    assert late.borrowed_at == MORNING.replace(hour=11)
+    assert LoanEvent.objects.get(loan=late).at == late.borrowed_at
