@@ -112,9 +112,10 @@ class Loan(models.Model):
         indexes = [
             models.Index(fields=["due_at"], condition=OPEN, name="open_loan_due_idx"),
             # A tool's open loan, or else its last return, in one index step (lock_tool).
+            # PostgreSQL puts NULLs first in a DESC index; SQLite refuses NULLS FIRST here.
             models.Index(
                 "item",
-                F("returned_at").desc(nulls_first=True),
+                F("returned_at").desc(),
                 condition=Q(cancelled_at__isnull=True),
                 name="loan_latest_per_item_idx",
             ),

@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='loan',
-            index=models.Index(models.F('item'), models.OrderBy(models.F('returned_at'), descending=True, nulls_first=True), condition=models.Q(('cancelled_at__isnull', True)), name='loan_latest_per_item_idx'),
+            index=models.Index(models.F('item'), models.OrderBy(models.F('returned_at'), descending=True), condition=models.Q(('cancelled_at__isnull', True)), name='loan_latest_per_item_idx'),
         ),
     ]
