@@ -29,9 +29,9 @@ class JSONParser(parsers.JSONParser):
     for Python's parser is a 400."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raw = stream.read(limit + 1)
-        if len(raw) > limit:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # None: no limit, as in Django
+        raw = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(raw) > limit:
             raise BodyTooLarge.for_limit()
         try:
             return super().parse(io.BytesIO(raw), media_type, parser_context)

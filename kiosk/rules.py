@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from inventory.items.models import Item, Tag
 from inventory.items.services import enrol_tag
@@ -18,6 +19,15 @@ from inventory.loans import services
 from inventory.loans.exceptions import DomainError, EmployeeNotActive
 from inventory.loans.models import Door, Loan
 from kiosk.models import ScanEvent, Station
+
+
+class TapBeforeLoan(DomainError):
+    code = "TAP_BEFORE_LOAN"
+    template = gettext_lazy(
+        "This tap was read before %(item)s was lent to %(holder)s (%(since)s) elsewhere, so it "
+        "was not applied. If the tool changed hands in between, record that in the admin."
+    )
+
 
 REPEAT_WINDOW = datetime.timedelta(seconds=2)
 UNDO_WINDOW = datetime.timedelta(seconds=60)
@@ -93,6 +103,15 @@ def _tool(tap: Tap) -> None:
         # a refusal undoes all of it.
         with services.lock_tool(tap.tag.item_id) as tool:
             event.item, holder = tool.item, tool.open_loan
+            if holder is not None and not event.live and tap.at < holder.borrowed_at:
+                # A late tap older than the loan open now, which another door recorded while
+                # this kiosk was offline: ending that loan would book a tool still in its
+                # holder's hands as returned or handed over.
+                raise TapBeforeLoan(
+                    item=tool.item.name,
+                    holder=holder.employee.name,
+                    since=_local(holder.borrowed_at),
+                )
             if employee is not None:
                 station.session_expires_at = tap.at + _session_window()
                 event.employee = employee

@@ -73,6 +73,11 @@ def record_scans(
     except DatabaseError:
         raise  # the database failed (deadlock, connection): the agent sends the batch again
     except Exception:
+        log.warning(
+            "a tap of a batch from station %s failed; applying the batch tap by tap",
+            station.pk,
+            exc_info=True,
+        )
         return batch(isolate=True)
 
 
@@ -81,13 +86,15 @@ def _record(*, station, scans, sent_at, received_at, isolate: bool) -> list[Resu
     late_before = received_at - datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
     results: list[Result | None] = [None] * len(scans)
     with transaction.atomic():
+        # Lock, then read. A row joined into the locking statement would be the one PostgreSQL
+        # saw before waiting for the lock (it re-reads only the locked row): a session opened by
+        # the batch we waited for would look absent.
+        Station.objects.select_for_update().filter(pk=station.pk).values_list("pk").get()
         # What nearly every tap and the screen push read comes along: the session's person and
         # the tool the undo button names. A waiting tool or an enrolment target is loaded only
         # by the taps that need it.
-        station = (
-            Station.objects.select_for_update(of=("self",))
-            .select_related("session_employee", "undoable_loan__item")
-            .get(pk=station.pk)
+        station = Station.objects.select_related("session_employee", "undoable_loan__item").get(
+            pk=station.pk
         )
         known = ScanEvent.objects.in_bulk([scan.id for scan in scans if scan.id])
         tags = _active_tags(scans)
@@ -101,7 +108,9 @@ def _record(*, station, scans, sent_at, received_at, isolate: bool) -> list[Resu
                 results[position] = _again(station, known[scan.id])
                 continue
             try:
-                read_at = scan.read_at + shift if shift else scan.read_at
+                # Never later than its arrival: a Pi whose clock ran ahead and was corrected
+                # before sending must not date loans in the future.
+                read_at = min(scan.read_at + shift if shift else scan.read_at, received_at)
             except OverflowError:
                 problem = _("read_at and sent_at are too far apart to be real times.")
                 results[position] = _reject(

@@ -1,13 +1,16 @@
 """Twenty kiosks tapping one tool at the same instant, on PostgreSQL with a connection each."""
 
 import itertools
+import threading
 import uuid
 from collections import Counter
 
+from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory.loans.models import Loan, LoanEvent
 from kiosk import actions
+from kiosk.models import Station
 from kiosk.scans import Scan, record_scans
 from tests.factories import BadgeFactory, ToolTagFactory
 from tests.inventory.loans.test_concurrency import THREADS, race
@@ -40,3 +43,32 @@ def test_one_tool_tapped_at_twenty_kiosks_at_once_passes_from_hand_to_hand(postg
     for before, after in itertools.pairwise(loans):
         assert before.returned_at <= after.borrowed_at
     assert LoanEvent.objects.filter(kind="handover").count() == THREADS - 1
+
+
+def test_a_batch_that_waited_for_the_station_sees_the_session_the_other_one_opened(postgres):
+    # Another batch holds the station's lock and opens a session; ours waits, then must see it.
+    station = actions.create_station(name="Line 1")[0]
+    badge, tool = BadgeFactory(), ToolTagFactory()
+    locked, outcome = threading.Event(), []
+
+    def tool_tap_that_waits():
+        try:
+            locked.wait()
+            outcome.append(tap(station, tool.uid, timezone.now()).outcome)
+        finally:
+            connection.close()
+
+    waiter = threading.Thread(target=tool_tap_that_waits)
+    waiter.start()
+    with transaction.atomic():
+        Station.objects.select_for_update().get(pk=station.pk)
+        locked.set()
+        waiter.join(0.5)  # it is now blocked on the lock
+        Station.objects.filter(pk=station.pk).update(
+            session_employee=badge.employee,
+            session_expires_at=timezone.now() + timezone.timedelta(seconds=30),
+        )
+    waiter.join(10)
+
+    assert outcome == ["borrowed"]
+    assert Loan.objects.get().employee == badge.employee

@@ -98,3 +98,41 @@ def test_taps_apply_in_the_agents_order_even_when_its_clock_stepped_back_between
 
     assert [r.outcome for r in results] == ["returned", "session_started", "borrowed"]
     assert Loan.objects.open().get().employee == taker.employee
+
+
+def test_a_tap_read_in_the_future_is_dated_when_it_arrived(station):
+    # The Pi's clock ran an hour ahead and NTP put it right before the batch was sent, so
+    # sent_at is right and there is no shift to apply.
+    badge, tool = BadgeFactory(), ToolTagFactory()
+
+    record_scans(
+        station=station,
+        scans=[scan(badge.uid, T0 + seconds(3600)), scan(tool.uid, T0 + seconds(3605))],
+        sent_at=T0,
+        received_at=T0,
+    )
+
+    assert Loan.objects.get().borrowed_at == T0
+    event = ScanEvent.objects.get(uid=tool.uid)
+    assert (event.read_at_raw, event.read_at) == (T0 + seconds(3605), T0)
+
+
+def test_a_replayed_tap_older_than_the_loan_open_now_is_refused_and_changes_nothing(station):
+    # While this kiosk was offline, Bob borrowed the tool at the desk; Alice's taps from before
+    # that arrive afterwards. Ending Bob's loan would book his tool as back in the crib.
+    alice, bob, tool = BadgeFactory(), BadgeFactory(), ToolTagFactory()
+    bobs = services.borrow(
+        item=tool.item, employee=bob.employee, door=Door.API, at=T0 + seconds(60)
+    )
+    back_online = T0 + seconds(600)
+
+    results = record_scans(
+        station=station,
+        scans=[scan(alice.uid, T0), scan(tool.uid, T0 + seconds(5))],
+        sent_at=back_online,
+        received_at=back_online,
+    )
+
+    assert [r.outcome for r in results] == ["session_started", "refused"]
+    assert Loan.objects.open().get() == bobs
+    assert ScanEvent.objects.get(uid=tool.uid).outcome == "refused"

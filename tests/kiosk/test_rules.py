@@ -226,7 +226,9 @@ def test_a_tap_that_hits_a_bug_is_rejected_and_leaves_the_station_as_it_was(
     assert Loan.objects.get().item == tool.item
 
 
-def test_a_bug_in_one_tap_of_a_batch_leaves_the_taps_around_it_applied(station, monkeypatch):
+def test_a_bug_in_one_tap_of_a_batch_leaves_the_taps_around_it_applied(
+    station, monkeypatch, caplog
+):
     badge, broken_tool, tool = BadgeFactory(), ToolTagFactory(), ToolTagFactory()
     lend_to = services.LockedTool.lend_to
 
@@ -241,7 +243,8 @@ def test_a_bug_in_one_tap_of_a_batch_leaves_the_taps_around_it_applied(station, 
         for n, uid in enumerate([badge.uid, broken_tool.uid, tool.uid])
     ]
 
-    results = record_scans(station=station, scans=scans, sent_at=T0, received_at=T0)
+    sent = T0 + seconds(6)
+    results = record_scans(station=station, scans=scans, sent_at=sent, received_at=sent)
 
     assert [(r.status, r.outcome) for r in results] == [
         ("applied", "session_started"),
@@ -250,6 +253,7 @@ def test_a_bug_in_one_tap_of_a_batch_leaves_the_taps_around_it_applied(station, 
     ]
     assert [loan.item for loan in Loan.objects.all()] == [tool.item]
     assert ScanEvent.objects.count() == 3
+    assert "applying the batch tap by tap" in caplog.text  # the first failure is logged too
 
 
 def test_taps_after_an_enrolment_in_the_same_batch_see_the_new_tag_and_not_the_old(station):
@@ -261,6 +265,7 @@ def test_taps_after_an_enrolment_in_the_same_batch_see_the_new_tag_and_not_the_o
         for n, uid in [(0, new_uid), (3, new_uid), (6, old.uid)]
     ]
 
-    results = record_scans(station=station, scans=scans, sent_at=T0, received_at=T0)
+    sent = T0 + seconds(6)
+    results = record_scans(station=station, scans=scans, sent_at=sent, received_at=sent)
 
     assert [r.outcome for r in results] == ["enrolled", "session_started", "unknown_tag"]
