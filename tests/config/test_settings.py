@@ -13,9 +13,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def load_settings(**env):
     """Import config.settings in a fresh interpreter with exactly this environment."""
+    return run_python("import config.settings", **env)
+
+
+def run_python(code, *args, **env):
     clean = {"PATH": os.environ["PATH"], "VAR_DIR": os.environ["VAR_DIR"], **env}
     return subprocess.run(
-        [sys.executable, "-c", "import config.settings"],
+        [sys.executable, *(["-c", code] if code else []), *args],
         cwd=ROOT,
         env=clean,
         capture_output=True,
@@ -27,14 +31,20 @@ def load_settings(**env):
     "secret", ["", "django-insecure-abc", "insecure-development-key-only-for-DEBUG=1"]
 )
 def test_production_refuses_to_start_without_a_real_secret_key(secret):
-    result = load_settings(SECRET_KEY=secret)
+    result = run_python("import config.asgi", SECRET_KEY=secret)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
     assert "secrets.token_urlsafe" in result.stderr
 
 
 def test_debug_may_run_without_a_secret_key():
-    assert load_settings(DEBUG="1").returncode == 0
+    assert run_python("import config.asgi", DEBUG="1").returncode == 0
+
+
+def test_commands_that_only_read_the_code_run_without_a_secret_key():
+    result = run_python(None, "manage.py", "makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_a_typo_in_a_boolean_stops_the_start():
