@@ -83,7 +83,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
-    "config.middleware.SynchronousChain",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,8 +1,9 @@
 """The one publisher to kiosk screens: renders the `state` partial and sends it to the station's
 group. Called only from transaction.on_commit, so a screen never shows what was rolled back.
 
-Each push is rendered once per language; every connection picks its own (a kiosk can be
-switched to English while the one next to it stays Japanese).
+Each push is rendered once per language and sent to that language's group: a kiosk can be
+switched to English while the one next to it stays Japanese. The server's language goes first,
+so the screens most kiosks show are not kept waiting for the other rendering.
 """
 
 from asgiref.sync import async_to_sync
@@ -15,8 +16,8 @@ from kiosk.models import ScanEvent, Station
 from kiosk.screen import load_station, reader_context, screen_context
 
 
-def group_name(station_id: int) -> str:
-    return f"kiosk.station.{station_id}"
+def group_name(station_id: int, language: str) -> str:
+    return f"kiosk.station.{station_id}.{language}"
 
 
 def taps_recorded(station: Station, events: list[ScanEvent]) -> None:
@@ -45,10 +46,14 @@ def reader_changed(station_id: int) -> None:
 
 
 def send(station_id: int, template: str, context: dict) -> None:
-    html = {}
-    for language, _name in settings.LANGUAGES:
+    group_send = async_to_sync(get_channel_layer().group_send)
+    for language in languages():
         with translation.override(language):
-            html[language] = render_to_string(template, context)
-    async_to_sync(get_channel_layer().group_send)(
-        group_name(station_id), {"type": "kiosk.update", "html": html}
-    )
+            html = render_to_string(template, context)
+        group_send(group_name(station_id, language), {"type": "kiosk.update", "html": html})
+
+
+def languages() -> list[str]:
+    """Every screen language, the server's own first."""
+    others = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+    return [settings.LANGUAGE_CODE, *others]

@@ -15,7 +15,7 @@ class KioskConsumer(AsyncWebsocketConsumer):
         if station_id is None:
             await self.close(code=4403)
             return
-        self.group = group_name(station_id)
+        self.group = group_name(station_id, self.scope["kiosk_language"])
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
@@ -28,6 +28,4 @@ class KioskConsumer(AsyncWebsocketConsumer):
         pass
 
     async def kiosk_update(self, event):
-        html = event["html"]
-        language = self.scope.get("kiosk_language")
-        await self.send(text_data=html.get(language) or next(iter(html.values())))
+        await self.send(text_data=event["html"])

@@ -19,7 +19,9 @@ class KioskAuthMiddleware:
     async def __call__(self, scope, receive, send):
         cookies = scope.get("cookies", {})
         station_id = await self._station_id(scope, cookies)
-        language = cookies.get(settings.LANGUAGE_COOKIE_NAME, settings.LANGUAGE_CODE)
+        language = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
         scope = {**scope, "kiosk_station_id": station_id, "kiosk_language": language}
         return await self.app(scope, receive, send)
 

@@ -54,6 +54,26 @@ async def test_a_paired_screen_receives_its_own_stations_pushes_only():
     await ws.disconnect()
 
 
+async def test_each_screen_receives_the_push_in_its_own_language():
+    station, cookie = await paired_station("Line 5")
+    screens = {
+        language: communicator(cookies=f"{cookie}; django_language={language}")
+        for language in ("en", "ja", "fr")  # fr is not offered: the server's language, ja
+    }
+    for ws in screens.values():
+        assert (await ws.connect())[0]
+
+    await sync_to_async(broadcast.station_changed)(station.pk)
+
+    seen = {language: await ws.receive_from(timeout=2) for language, ws in screens.items()}
+    assert "Borrow a tool in two taps" in seen["en"]
+    assert "Borrow a tool in two taps" not in seen["ja"]
+    assert seen["fr"] == seen["ja"]
+    for ws in screens.values():
+        assert await ws.receive_nothing(timeout=0.1)  # one push each, not one per language
+        await ws.disconnect()
+
+
 async def test_a_foreign_origin_is_refused():
     _, cookie = await paired_station("Line 3")
     ws = WebsocketCommunicator(

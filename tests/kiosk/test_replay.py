@@ -57,9 +57,9 @@ def test_the_screen_gets_one_offline_notice_instead_of_live_results(
     async def listen():
         layer = get_channel_layer()
         channel = await layer.new_channel()
-        await layer.group_add(group_name(station.pk), channel)
+        await layer.group_add(group_name(station.pk, "en"), channel)
         await sync_to_async(replay)()
-        return (await layer.receive(channel))["html"]["en"]
+        return (await layer.receive(channel))["html"]
 
     html = async_to_sync(listen)()
     assert "2 taps made while offline were recorded" in html

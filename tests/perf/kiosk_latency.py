@@ -215,8 +215,8 @@ async def group_send_floor(server, station_fixture, ws, samples=200):
         marker = f'data-scan="floor-{i}"'
         started = time.perf_counter()
         await layer.group_send(
-            group_name(station_fixture["id"]),
-            {"type": "kiosk.update", "html": {"ja": marker, "en": marker}},
+            group_name(station_fixture["id"], "ja"),
+            {"type": "kiosk.update", "html": marker},
         )
         while marker not in await ws.recv():
             pass
