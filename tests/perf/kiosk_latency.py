@@ -8,7 +8,9 @@ its scan id. Run once with the Redis channel layer and once with the in-memory o
     python tests/perf/kiosk_latency.py [--quick]
 
 Floors measured in the same run: a bare psycopg transaction doing the same writes as a
-borrow tap, and (Redis layer) a bare group_send from this process to a connected screen.
+borrow tap, (Redis layer) a bare group_send from this process to a connected screen, and the
+cheapest Django request through the same daphne (`/healthz`: the middleware, no database):
+its latency, and how many one process answers per second, the ceiling for any view.
 """
 
 import argparse
@@ -203,6 +205,40 @@ async def run_load(stations, rate_per_station, seconds):
     return result
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def django_request_floor(server, clients=20, seconds=5) -> dict:
+    """GET /healthz: one at a time for the latency, then `clients` keep-alive connections
+    asking as fast as answered, for the most requests one daphne process serves."""
+    http = Http("127.0.0.1", server.ports[0])
+    latencies = []
+    for _ in range(310):
+        started = time.perf_counter()
+        await http.request("GET", "/healthz")
+        latencies.append((time.perf_counter() - started) * 1000)
+    out = percentiles(latencies[10:])
+
+    connections = [Http("127.0.0.1", server.ports[0]) for _ in range(clients)]
+    answered = 0
+
+    async def ask(connection):
+        nonlocal answered
+        while time.perf_counter() < until:
+            await connection.request("GET", "/healthz")
+            answered += 1
+
+    pid = server.processes[0].pid
+    cpu, until = cpu_seconds(pid), time.perf_counter() + seconds
+    await asyncio.gather(*(ask(c) for c in connections))
+    out["requests_per_s"] = round(answered / seconds)
+    out["daphne_cpu_ms_per_request"] = round((cpu_seconds(pid) - cpu) * 1000 / answered, 2)
+    return out
+
+
 async def group_send_floor(server, station_fixture, ws, samples=200):
     """This process → Redis → daphne → the screen: the channel layer's own cost."""
     from channels.layers import get_channel_layer
@@ -313,10 +349,16 @@ async def bench(layer: str, quick: bool, processes: int = 1) -> dict:
 
         # 1 station, one tap at a time: borrow and return its tools in turn.
         solo.latencies.clear()
-        for _ in range(60 if quick else 300):
+        daphne = server.processes[0].pid
+        taps, cpu = 60 if quick else 300, cpu_seconds(daphne)
+        for _ in range(taps):
             await solo.tap(solo.next_tool_uid(), wait=True)
             await asyncio.sleep(0.02)
         out["one_station"] = percentiles(solo.latencies[10:])
+        # With one daphne process, its CPU per tap bounds the taps per second it can take.
+        out["one_station"]["daphne_cpu_ms_per_tap"] = round(
+            (cpu_seconds(daphne) - cpu) * 1000 / taps, 2
+        )
 
         seconds = 5 if quick else 15
         out["twenty_stations_2_per_s"] = await run_load(stations, 2, seconds)
@@ -339,6 +381,7 @@ async def bench(layer: str, quick: bool, processes: int = 1) -> dict:
         )
 
         out["floor_psycopg_transaction"] = psycopg_floor(server, fixtures[20])
+        out["floor_django_request"] = await django_request_floor(server)
         if layer == "redis":
             floor_ws = await open_screen(server, fixtures[20])
             out["floor_group_send_to_ws"] = await group_send_floor(server, fixtures[20], floor_ws)
