@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 
 from inventory.items.models import Item, Tag
 from inventory.items.serializers import ItemSerializer, TagSerializer
+from inventory.items.services import enrol_tag
 from inventory.items.uids import is_uid, normalize_uid
 from inventory.loans.models import Loan
 
@@ -83,7 +84,15 @@ class TagViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):
-        self._save(serializer)
+        # The same use case as the admin's and the kiosk's enrolment: the rules live there.
+        data = serializer.validated_data
+        serializer.instance = enrol_tag(
+            uid=data["uid"],
+            employee=data.get("employee"),
+            item=data.get("item"),
+            replace=data.get("replace", False),
+            note=data.get("note", ""),
+        )
 
     def perform_update(self, serializer):
         active = serializer.validated_data.get("active", serializer.instance.active)

@@ -74,6 +74,11 @@ class TagSerializer(serializers.ModelSerializer):
     kind = serializers.SerializerMethodField(help_text="badge (an employee's) or tool.")
     # A form-encoded POST without the field would otherwise mean False (HTML checkbox rules).
     active = serializers.BooleanField(default=True)
+    replace = serializers.BooleanField(
+        default=False,
+        write_only=True,
+        help_text="On enrolment: deactivate the owner's other tags (a lost badge replaced).",
+    )
     employee = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Employee.objects.all(),
@@ -99,6 +104,7 @@ class TagSerializer(serializers.ModelSerializer):
             "item",
             "active",
             "note",
+            "replace",
             "created_at",
             "deactivated_at",
         ]
@@ -113,7 +119,7 @@ class TagSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         if self.instance is not None:
             # What a tag is never changes; a wrong enrolment is deactivated and enrolled again.
-            for name in ("uid", "employee", "item"):
+            for name in ("uid", "employee", "item", "replace"):
                 fields[name].read_only = True
         return fields
 
@@ -124,22 +130,26 @@ class TagSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(exc.messages) from None
 
     def validate(self, data):
-        if self.instance is None and bool(data.get("employee")) == bool(data.get("item")):
-            raise serializers.ValidationError(
-                _("Give either an employee (for a badge) or a tool (for a tool tag).")
-            )
-        uid = data.get("uid", getattr(self.instance, "uid", None))
-        active = data.get("active", getattr(self.instance, "active", True))
-        if active:
-            taken = Tag.objects.active().filter(uid=uid).select_related("employee", "item")
-            if self.instance is not None:
-                taken = taken.exclude(pk=self.instance.pk)
-            holder = taken.first()
+        if self.instance is None:
+            # The rest of an enrolment (a UID already in use, replace) is enrol_tag's to decide.
+            if bool(data.get("employee")) == bool(data.get("item")):
+                raise serializers.ValidationError(
+                    _("Give either an employee (for a badge) or a tool (for a tool tag).")
+                )
+            if not data["active"]:
+                raise serializers.ValidationError(
+                    {"active": _("A tag is enrolled active; PATCH active=false to retire it.")}
+                )
+            return data
+        if data.get("active", self.instance.active):
+            # Reactivating: the UID may have been enrolled again since.
+            taken = Tag.objects.active().filter(uid=self.instance.uid)
+            holder = taken.exclude(pk=self.instance.pk).select_related("employee", "item").first()
             if holder is not None:
                 raise serializers.ValidationError(
                     {
                         "uid": _("UID %(uid)s is already enrolled to %(holder)s.")
-                        % {"uid": uid, "holder": holder.employee or holder.item}
+                        % {"uid": self.instance.uid, "holder": holder.employee or holder.item}
                     }
                 )
         return data

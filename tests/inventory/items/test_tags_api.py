@@ -26,7 +26,7 @@ def test_enrols_a_badge_and_a_tool_tag_by_codes(api, manager):
         {"uid": "04A1B2C3"},
         {"uid": "04A1B2C3", "employee": "E0001", "item": "TO0001"},
         {"uid": "04A1B2C3", "employee": "NOBODY"},
-        {"uid": "04FFFFFF", "employee": "E0001"},
+        {"uid": "04A1B2C3", "employee": "E0001", "active": False},
     ],
 )
 def test_refuses_what_cannot_be_a_tag(api, manager, body):
@@ -39,6 +39,40 @@ def test_refuses_what_cannot_be_a_tag(api, manager, body):
 
     assert (response.status_code, response.json()["code"]) == (400, "INVALID")
     assert Tag.objects.count() == before
+
+
+def test_a_uid_in_use_is_a_conflict_that_names_its_owner(api, manager, english):
+    BadgeFactory(uid="04FFFFFF", employee=EmployeeFactory(name="Sato"))
+
+    response = api.as_user(manager).post(
+        "/api/v1/tags/", {"uid": "04FFFFFF", "item": ItemFactory().code}
+    )
+
+    assert (response.status_code, response.json()["code"]) == (409, "TAG_IN_USE")
+    assert "Sato" in response.json()["message"]
+    assert Tag.objects.count() == 1
+
+
+def test_enrolling_with_replace_retires_the_owners_lost_badge(api, manager):
+    lost = BadgeFactory(employee=EmployeeFactory(code="E0001"))
+    api.as_user(manager)
+
+    response = api.post("/api/v1/tags/", {"uid": "04A1B2C3", "employee": "E0001", "replace": True})
+
+    assert response.status_code == 201, response.json()
+    assert "replace" not in response.json()
+    lost.refresh_from_db()
+    assert not lost.active and lost.deactivated_at
+    assert list(Tag.objects.active().values_list("uid", flat=True)) == ["04A1B2C3"]
+
+
+def test_enrolling_a_badge_its_owner_has_returns_that_badge(api, manager):
+    badge = BadgeFactory(uid="04A1B2C3", employee=EmployeeFactory(code="E0001"))
+
+    response = api.as_user(manager).post("/api/v1/tags/", {"uid": "04a1b2c3", "employee": "E0001"})
+
+    assert response.json()["id"] == badge.pk
+    assert Tag.objects.count() == 1
 
 
 def test_deactivating_keeps_the_record_and_frees_the_uid(api, manager):
