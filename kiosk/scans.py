@@ -69,7 +69,7 @@ def record_scans(
         _record, station=station, scans=scans, sent_at=sent_at, received_at=received_at
     )
     try:
-        return batch(isolate=False)
+        results, timings = batch(isolate=False)
     except DatabaseError:
         raise  # the database failed (deadlock, connection): the agent sends the batch again
     except Exception:
@@ -78,13 +78,21 @@ def record_scans(
             station.pk,
             exc_info=True,
         )
-        return batch(isolate=True)
+        results, timings = batch(isolate=True)
+    # Only the attempt that was committed: a batch done twice is not measured twice.
+    for seconds in timings:
+        TAP_SECONDS.observe(seconds)
+    return results
 
 
-def _record(*, station, scans, sent_at, received_at, isolate: bool) -> list[Result]:
+def _record(
+    *, station, scans, sent_at, received_at, isolate: bool
+) -> tuple[list[Result], list[float]]:
+    """The batch's results, and how long each tap took to apply."""
     shift = received_at - sent_at if abs(received_at - sent_at) > CLOCK_TOLERANCE else None
     late_before = received_at - datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
     results: list[Result | None] = [None] * len(scans)
+    timings = []
     with transaction.atomic():
         # Lock, then read. A row joined into the locking statement would be the one PostgreSQL
         # saw before waiting for the lock (it re-reads only the locked row): a session opened by
@@ -127,8 +135,10 @@ def _record(*, station, scans, sent_at, received_at, isolate: bool) -> list[Resu
                 status=ScanEvent.Status.APPLIED,
             )
             event.live = event.read_at >= late_before
-            apply = _apply_isolated if isolate else _apply
+            apply = _apply_isolated if isolate else rules.apply
+            started = time.perf_counter()
             apply(rules.Tap(station=station, event=event, tag=tags.get(scan.uid)))
+            timings.append(time.perf_counter() - started)
             if event.outcome == ScanEvent.Outcome.ENROLLED:
                 # A new tag (and, with replace, an old one retired) for the taps after it.
                 tags = _active_tags(scans)
@@ -144,7 +154,7 @@ def _record(*, station, scans, sent_at, received_at, isolate: bool) -> list[Resu
         if new_events:
             # robust: a screen that misses a push must never undo or fail the recorded taps.
             transaction.on_commit(lambda: broadcast.taps_recorded(station, new_events), robust=True)
-    return results
+    return results, timings
 
 
 def _active_tags(scans: list[Scan]) -> dict[str, Tag]:
@@ -190,14 +200,6 @@ def _again(station: Station, event: ScanEvent) -> Result:
     return Result.of(event, "rejected" if rejected else "duplicate")
 
 
-def _apply(tap: rules.Tap) -> None:
-    started = time.perf_counter()
-    try:
-        rules.apply(tap)
-    finally:
-        TAP_SECONDS.observe(time.perf_counter() - started)
-
-
 def _apply_isolated(tap: rules.Tap) -> None:
     """A tap in a savepoint of its own: if it fails, the batch's other taps stay applied."""
     # The station's state as it was before this tap: a tap that fails must not leave it half
@@ -205,7 +207,7 @@ def _apply_isolated(tap: rules.Tap) -> None:
     before = {name: getattr(tap.station, name) for name in _state_attnames()}
     try:
         with transaction.atomic():
-            _apply(tap)
+            rules.apply(tap)
     except DatabaseError:
         raise
     except Exception:

@@ -10,6 +10,7 @@ from inventory.items.models import Item
 from inventory.loans import services
 from inventory.loans.models import Door, Loan, LoanEvent
 from kiosk import actions
+from kiosk.metrics import TAP_SECONDS
 from kiosk.models import ScanEvent, Station
 from kiosk.scans import Scan, record_scans
 from tests.factories import BadgeFactory, ToolTagFactory
@@ -244,6 +245,7 @@ def test_a_bug_in_one_tap_of_a_batch_leaves_the_taps_around_it_applied(
     ]
 
     sent = T0 + seconds(6)
+    measured = tap_count()
     results = record_scans(station=station, scans=scans, sent_at=sent, received_at=sent)
 
     assert [(r.status, r.outcome) for r in results] == [
@@ -254,6 +256,14 @@ def test_a_bug_in_one_tap_of_a_batch_leaves_the_taps_around_it_applied(
     assert [loan.item for loan in Loan.objects.all()] == [tool.item]
     assert ScanEvent.objects.count() == 3
     assert "applying the batch tap by tap" in caplog.text  # the first failure is logged too
+    # The batch ran twice; the processing-time histogram counts each tap once.
+    assert tap_count() - measured == 3
+
+
+def tap_count() -> float:
+    """How many taps the processing-time histogram has measured so far."""
+    samples = TAP_SECONDS.collect()[0].samples
+    return next(sample.value for sample in samples if sample.name.endswith("_count"))
 
 
 def test_taps_after_an_enrolment_in_the_same_batch_see_the_new_tag_and_not_the_old(station):
