@@ -4,11 +4,15 @@ Tests run the production settings module with production defaults, except for wh
 process cannot have: a real secret, HTTPS in front of it, and a huey consumer.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-never-used-in-production-0123456789")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("HUEY_IMMEDIATE", "1")
-os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="toolcrib-tests-"))
+if "VAR_DIR" not in os.environ:
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="toolcrib-tests-")
+    atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)

@@ -7,6 +7,7 @@ WebSocket, and through `manage.py` commands run against the same environment.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,6 +35,7 @@ class LiveServer:
         self.ports = [free_port() for _ in range(processes)]
         self.processes: list[subprocess.Popen] = []
         self._logs = []
+        self._keep = False
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -68,6 +70,9 @@ class LiveServer:
         return f"sqlite:///{self.var / 'db.sqlite3'}"
 
     def _recreate_database(self) -> None:
+        self._drop_database(create=True)
+
+    def _drop_database(self, create: bool = False) -> None:
         if not self._pg_name:
             return
         import psycopg
@@ -78,7 +83,8 @@ class LiveServer:
                 [self._pg_name],
             )
             conn.execute(f'DROP DATABASE IF EXISTS "{self._pg_name}"')
-            conn.execute(f'CREATE DATABASE "{self._pg_name}"')
+            if create:
+                conn.execute(f'CREATE DATABASE "{self._pg_name}"')
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -131,6 +137,7 @@ class LiveServer:
                 return  # 403 for an unpaired browser: the server answers
             except OSError:
                 if time.monotonic() > deadline:
+                    self._keep = True
                     raise RuntimeError(f"daphne did not start at {url}: see {self.var}") from None
                 time.sleep(0.1)
 
@@ -140,6 +147,9 @@ class LiveServer:
         return log
 
     def stop(self) -> None:
+        """Stops daphne; `start` serves the same database again."""
+        if any(process.poll() is not None for process in self.processes):
+            self._keep = True  # it ended by itself: its log says why
         for process in self.processes:
             process.send_signal(signal.SIGTERM)
         for process in self.processes:
@@ -152,8 +162,18 @@ class LiveServer:
             log.close()
         self._logs = []
 
+    def remove(self) -> None:
+        """Stops daphne and removes its folder and database, unless a daphne process ended by
+        itself or never served: then they stay for the person reading the failure."""
+        self.stop()
+        if self._keep:
+            print(f"the live server's logs are kept in {self.var}", file=sys.stderr)
+            return
+        shutil.rmtree(self.var, ignore_errors=True)
+        self._drop_database()
+
     def __enter__(self) -> "LiveServer":
         return self.setup().start()
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        self.remove()

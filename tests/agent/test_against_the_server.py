@@ -104,7 +104,7 @@ def server():
     try:
         yield live.start()
     finally:
-        live.stop()
+        live.remove()
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def server(status_port):
     try:
         yield live
     finally:
-        live.stop()
+        live.remove()
 
 
 @pytest.fixture

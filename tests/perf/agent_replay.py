@@ -149,7 +149,7 @@ def replay_with_agent(events, batch_max: int, work: Path) -> dict:
             agent.stop()
         return result(len(events), elapsed, server) | {"rejected": status["rejected_count"]}
     finally:
-        server.stop()
+        server.remove()
 
 
 def replay_direct(events, batch_max: int) -> dict:
@@ -177,7 +177,7 @@ def replay_direct(events, batch_max: int) -> dict:
         connection.close()
         return result(len(events), elapsed, server)
     finally:
-        server.stop()
+        server.remove()
 
 
 def main() -> None:

@@ -396,7 +396,7 @@ async def bench(layer: str, quick: bool, processes: int = 1) -> dict:
             await ws.close()
         return out
     finally:
-        server.stop()
+        server.remove()
 
 
 def main():

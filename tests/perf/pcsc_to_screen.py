@@ -107,7 +107,7 @@ def main() -> None:
     finally:
         if agent:
             agent.stop()
-        server.stop()
+        server.remove()
         if started_pcscd:
             pcscd.stop()
 
