@@ -11,20 +11,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup(set_prefix=False)
 refuse_weak_secret_key()
 
-from config.middleware import SynchronousASGIHandler  # noqa: E402
-
-django_asgi_app = SynchronousASGIHandler()
-
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.handlers import SynchronousASGIHandler  # noqa: E402
 from kiosk.middleware import KioskAuthMiddleware  # noqa: E402
 from kiosk.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": SynchronousASGIHandler(),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(KioskAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
