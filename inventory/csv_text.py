@@ -8,15 +8,19 @@ and shows mojibake), CRLF, one line at a time so exports stream in constant memo
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# Excel runs a cell that starts with one of these as a formula (CSV injection); such cells are
-# written behind an apostrophe, which Excel hides and `unescape_cell` removes on import.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel runs a cell that starts with = + - @ (or a tab or CR before one) as a formula (CSV
+# injection); such cells are written behind an apostrophe, which Excel hides and `unescape_cell`
+# removes on import. A value that already starts with apostrophes before one of these gets one
+# more, so that the import gives back exactly what was exported.
+_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
+_NEEDS_ESCAPE = re.compile(r"'*[=+\-@\t\r]")
 
 
 class UndecodableFile(ValueError):
@@ -28,7 +32,10 @@ class UndecodableFile(ValueError):
 
 def decode(data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict")
+        try:
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+        except UnicodeDecodeError:
+            raise UndecodableFile() from None  # a UTF-8 file with other text pasted into it
     for encoding in ("utf-8", "cp932"):
         try:
             return data.decode(encoding)
@@ -69,13 +76,11 @@ def cannot_write(path, error: OSError) -> str:
 
 
 def unescape_cell(cell: str) -> str:
-    if cell.startswith("'") and cell[1:2] and cell[1] in _FORMULA_STARTS:
-        return cell[1:]
-    return cell
+    return cell[1:] if _ESCAPED.match(cell) else cell
 
 
 def escape_cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and _NEEDS_ESCAPE.match(value):
         return "'" + value
     return "" if value is None else value
 

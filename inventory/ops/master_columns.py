@@ -24,6 +24,9 @@ from inventory.items.models import LOAN_PERIOD_MAX, LOAN_PERIOD_MIN, Item
 from inventory.items.uids import normalize_uid
 
 UID_SEPARATORS = re.compile(r"[;,|\n]")
+# Line breaks are allowed: a cell may hold several lines (a UID cell, one UID per line).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
+HOURS_AND_MINUTES = re.compile(r"(\d{1,4}):([0-5]\d)")
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,9 @@ ITEMS = Master(
 
 
 def parse_cell(master: Master, column: Column, cell: str, statuses: dict[str, str]):
+    if CONTROL_CHARACTERS.search(cell):
+        # PostgreSQL cannot store NUL at all; the others are invisible in every screen.
+        raise ValidationError(_("This cell contains control characters. Type it again."))
     if column.field == "uids":
         return sorted({normalize_uid(part) for part in UID_SEPARATORS.split(cell) if part.strip()})
     if column.field == "status":
@@ -181,14 +187,19 @@ def _parse_date(cell: str) -> datetime.date:
 
 
 def _parse_period(cell: str) -> datetime.timedelta:
-    try:
-        period = parse_duration(cell)
-    except OverflowError:  # a number of days no date can hold
-        period = None
+    if hours_minutes := HOURS_AND_MINUTES.fullmatch(cell):
+        # 4:00 is four hours, as Excel shows a time typed that way (Django would read MM:SS).
+        hours, minutes = (int(part) for part in hours_minutes.groups())
+        period = datetime.timedelta(hours=hours, minutes=minutes)
+    else:
+        try:
+            period = parse_duration(cell)
+        except OverflowError:  # a number of days no date can hold
+            period = None
     if period is None or not LOAN_PERIOD_MIN <= period <= LOAN_PERIOD_MAX:
         raise ValidationError(
             _(
-                "“%(value)s” is not a loan period. Write 4:00:00 for four hours or 7 00:00:00 "
+                "“%(value)s” is not a loan period. Write 4:00 for four hours or 7 00:00:00 "
                 "for seven days (one minute to 366 days)."
             ),
             params={"value": cell},

@@ -140,7 +140,7 @@ def plan_import(
         return plan
     total, done = sum(len(rows) for _m, _s, rows in parsed), 0
     _check_uids_across_files(parsed, plan)
-    for master, _source, rows in parsed:
+    for master, source, rows in parsed:
         existing = {record.code: record for record in master.model.objects.all()}
         held = _active_uids(master)
         for line, values in rows:
@@ -149,7 +149,16 @@ def plan_import(
             done += 1
             if progress:
                 progress(done, total)
-        if replace:
+        if replace and not rows:
+            # Most likely the wrong file, or a header saved alone: it would retire everyone.
+            plan.problems.append(
+                Problem(
+                    source.name or str(master.name),
+                    None,
+                    str(_("The file has no rows: it cannot replace the whole list.")),
+                )
+            )
+        elif replace:
             listed = {values["code"] for _line, values in rows}
             for code, record in existing.items():
                 if code not in listed and record.status != master.retired_status:

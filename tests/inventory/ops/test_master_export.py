@@ -35,6 +35,8 @@ def crib():
     )
     ToolTagFactory(item=wrench, uid="1D2E3F40")
     ItemFactory(code="TO0002", notes="-5 mm 注意")
+    # Typed with an apostrophe of their own: it must survive the way out and back.
+    ItemFactory(code="TO0003", name="'-5 mm spacer", notes="'=SUM(A1)")
 
 
 def everything():
@@ -60,7 +62,7 @@ def test_exported_masters_import_back_unchanged(crib, language):
 
     assert plan.ok, [str(p) for p in plan.problems]
     assert {change.action for change in plan.changes} == {"unchanged"}
-    assert len(plan.changes) == 4
+    assert len(plan.changes) == 5
     assert everything() == before
 
 

@@ -176,7 +176,11 @@ def test_a_file_the_csv_reader_cannot_read_is_a_problem_with_its_line(english):
 
 def test_tool_dates_and_periods_in_excel_spellings():
     plan = apply_import(
-        items=items("code,name,校正期限,貸出期間\nT1,レンチ,2027/3/1,4:00:00\nT2,ノギス,,\n")
+        items=items(
+            "code,name,校正期限,貸出期間\nT1,レンチ,2027/3/1,4:00:00\nT2,ノギス,,\n"
+            # A time typed as 4:00 is saved by Excel as h:mm: four hours, not four minutes.
+            "T3,ドリル,,4:00\nT4,ペンチ,,1:30\n"
+        )
     )
     assert plan.ok, problems(plan)
     wrench = Item.objects.get(code="T1")
@@ -184,6 +188,26 @@ def test_tool_dates_and_periods_in_excel_spellings():
         datetime.date(2027, 3, 1),
         datetime.timedelta(hours=4),
     )
+    assert dict(Item.objects.filter(code__in=["T3", "T4"]).values_list("code", "loan_period")) == {
+        "T3": datetime.timedelta(hours=4),
+        "T4": datetime.timedelta(hours=1, minutes=30),
+    }
+
+
+@pytest.mark.parametrize("cell", ["山田\x00", "山\x07田", "\x1b[31m山田"])
+def test_a_cell_with_control_characters_is_a_problem_and_nothing_is_written(english, cell):
+    plan = apply_import(employees=employees(f"code,name\nE1,{cell}\n"))
+
+    assert problems(plan) == [
+        "employees.csv line 2: Name: This cell contains control characters. Type it again."
+    ]
+    assert not Employee.objects.exists()
+
+
+def test_a_cell_may_hold_several_lines():
+    plan = apply_import(employees=employees('code,name,uid\nE1,山田,"04A1B2C3\r\n04FFFFFF"\n'))
+    assert plan.ok, problems(plan)
+    assert Tag.objects.active().count() == 2
 
 
 def test_a_uid_in_both_files_is_a_problem(english):
@@ -214,8 +238,16 @@ def test_a_uid_moving_between_two_people_in_the_same_file_is_allowed():
     assert Tag.objects.filter(uid="04A1B2C3", active=False, employee__code="E1").exists()
 
 
-def test_an_undecodable_file_is_a_problem(english):
-    plan = plan_import(employees=Source("e.csv", b"code,name\n\xff\xfe\xfa,x\n"))
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"code,name\n\xff\xfe\xfa,x\n",
+        # UTF-8 with its BOM, and a row pasted in from a Shift_JIS file.
+        codecs.BOM_UTF8 + "code,name\nE1,山田\n".encode() + "E2,田中\n".encode("cp932"),
+    ],
+)
+def test_an_undecodable_file_is_a_problem(english, data):
+    plan = plan_import(employees=Source("e.csv", data))
     assert "neither UTF-8 nor Shift_JIS" in problems(plan)[0]
 
 
@@ -282,6 +314,17 @@ def test_replace_deactivates_and_retires_records_missing_from_the_files_and_dele
     }
     assert Item.objects.get(code="TO0099").status == "retired"
     assert plan.counts()["item"] == {"create": 2, "update": 0, "unchanged": 0, "deactivate": 1}
+
+
+def test_replace_with_a_file_without_rows_is_refused_and_retires_nobody(english):
+    EmployeeFactory(code="0001")
+
+    plan = apply_import(employees=employees("社員コード,氏名\r\n"), replace=True)
+
+    assert problems(plan) == [
+        "employees.csv: The file has no rows: it cannot replace the whole list."
+    ]
+    assert Employee.objects.get().status == "active"
 
 
 def test_without_replace_missing_records_stay_as_they_are():
