@@ -23,7 +23,7 @@ run: $(VENV)/.base-installed
 	@# with it.
 	$(BIN)/python manage.py run_huey --workers 1 & huey=$$!; \
 	trap 'kill $$huey 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(BIN)/daphne -b $(HOST) -p $(PORT) --websocket_timeout -1 config.asgi:application
 
 # Browser tests get their own pytest process: Playwright leaves an event loop running in the
 # main thread, which breaks async tests that run after it.

@@ -17,12 +17,20 @@ from kiosk.models import Station
 ENROL_WINDOW = datetime.timedelta(seconds=60)
 
 
-def undo_last_borrow(*, station: Station) -> bool:
-    """Cancel the station's own last borrow (a mis-tap) if it is less than a minute old."""
+def undo_last_borrow(*, station: Station, loan_id: int) -> bool:
+    """Cancel the borrow the screen's undo button names (a mis-tap), if it is still the
+    station's last borrow and less than a minute old. A screen that was behind must not undo
+    someone else's borrow made since; it is brought up to date whatever happens."""
     with transaction.atomic():
         station = Station.objects.select_for_update().get(pk=station.pk)
+        transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
         loan = station.undoable_loan
-        if loan is None or not station.undo_expires_at or timezone.now() >= station.undo_expires_at:
+        if (
+            loan is None
+            or loan.pk != loan_id
+            or not station.undo_expires_at
+            or timezone.now() >= station.undo_expires_at
+        ):
             return False
         station.undoable_loan, station.undo_expires_at = None, None
         station.save(update_fields=["undoable_loan", "undo_expires_at"])
@@ -32,16 +40,18 @@ def undo_last_borrow(*, station: Station) -> bool:
             )
         except DomainError:
             return False  # already returned or cancelled elsewhere: nothing to undo
-        transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
     return True
 
 
-def end_session(*, station: Station) -> None:
+def end_session(*, station: Station, employee_id: int) -> bool:
+    """End the session the screen's button names, if it is still open: not the session of
+    whoever badged in since the screen was last brought up to date."""
     with transaction.atomic():
-        Station.objects.select_for_update().filter(pk=station.pk).update(
+        ended = Station.objects.filter(pk=station.pk, session_employee_id=employee_id).update(
             session_employee=None, session_expires_at=None
         )
         transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
+    return bool(ended)
 
 
 def start_enrolment(

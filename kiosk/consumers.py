@@ -13,6 +13,9 @@ class KioskConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         station_id = self.scope.get("kiosk_station_id")
         if station_id is None:
+            # Accepted, then closed with our code: refused before accepting, the browser would
+            # only see an abnormal closure and retry for ever instead of showing why.
+            await self.accept()
             await self.close(code=4403)
             return
         self.group = group_name(station_id, self.scope["kiosk_language"])

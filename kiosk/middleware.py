@@ -11,27 +11,29 @@ from kiosk.models import Station
 
 class KioskAuthMiddleware:
     """Sets scope["kiosk_station_id"] for a paired kiosk browser, or for a staff user who
-    asked to watch `?station=<id>`; and scope["kiosk_language"] from the language cookie."""
+    asked to watch `?station=<id>`; and scope["kiosk_language"] from `?lang=`, the language
+    the page was rendered in (whether it came from the cookie or the browser's settings)."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
         cookies = scope.get("cookies", {})
-        station_id = await self._station_id(scope, cookies)
-        language = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+        query = parse_qs(scope.get("query_string", b"").decode())
+        station_id = await self._station_id(scope, cookies, query)
+        language = query.get("lang", [""])[0]
         if language not in dict(settings.LANGUAGES):
             language = settings.LANGUAGE_CODE
         scope = {**scope, "kiosk_station_id": station_id, "kiosk_language": language}
         return await self.app(scope, receive, send)
 
     @database_sync_to_async
-    def _station_id(self, scope, cookies):
+    def _station_id(self, scope, cookies, query):
         station = pairing.station_from_cookie(cookies.get(pairing.COOKIE))
         if station is not None:
             return station.pk
         user = scope.get("user")
-        wanted = parse_qs(scope.get("query_string", b"").decode()).get("station", [""])[0]
+        wanted = query.get("station", [""])[0]
         if user is not None and user.is_authenticated and user.is_staff and wanted.isdecimal():
             return Station.objects.filter(pk=int(wanted)).values_list("pk", flat=True).first()
         return None

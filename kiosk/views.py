@@ -87,20 +87,24 @@ def pair(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def undo(request: HttpRequest) -> HttpResponse:
-    return _act(request, actions.undo_last_borrow)
+    return _act(request, actions.undo_last_borrow, "loan_id", request.POST.get("loan", ""))
 
 
 @require_POST
 def end_session(request: HttpRequest) -> HttpResponse:
-    return _act(request, actions.end_session)
+    return _act(request, actions.end_session, "employee_id", request.POST.get("employee", ""))
 
 
-def _act(request: HttpRequest, action) -> HttpResponse:
+def _act(request: HttpRequest, action, name: str, value: str) -> HttpResponse:
+    """A button names what it acts on, as the screen showed it: 204 when done, 409 when the
+    station has moved on (the screen is pushed its current state either way)."""
     station, monitor = _station(request)
     if station is None or monitor:
         return HttpResponse(status=403)
-    action(station=station)
-    return HttpResponse(status=204)
+    if not value.isdecimal() or len(value) > 18:  # an id, within the database's integers
+        return HttpResponseBadRequest(name)
+    done = action(station=station, **{name: int(value)})
+    return HttpResponse(status=204 if done else 409)
 
 
 @require_POST

@@ -29,8 +29,16 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, name: str, *, env: dict | None = None, processes: int = 1):
+    def __init__(
+        self,
+        name: str,
+        *,
+        env: dict | None = None,
+        processes: int = 1,
+        daphne_args: tuple[str, ...] = (),
+    ):
         self.name = name
+        self.daphne_args = daphne_args
         self.var = Path(tempfile.mkdtemp(prefix=f"toolcrib-{name}-"))
         self.ports = [free_port() for _ in range(processes)]
         self.processes: list[subprocess.Popen] = []
@@ -115,6 +123,9 @@ class LiveServer:
                         "127.0.0.1",
                         "-p",
                         str(port),
+                        "--websocket_timeout",
+                        "-1",
+                        *self.daphne_args,
                         "config.asgi:application",
                     ],
                     cwd=ROOT,

@@ -7,11 +7,12 @@
   const RESULT_SECONDS = 6;
   const HEARTBEAT_STALE_MS = 30000;
   let lastHeartbeat = null; // local clock time of the agent's last heartbeat
-  let wasConnected = false;
   let offlinePoll = null;
   let seenOffline = new Set();
   let firstOfflineRead = null; // the agent's id of the first tap it saved while we were offline
   let resultTimer = null;
+  let refreshTimer = null;
+  const handled = new WeakSet(); // htmx reports a swapped element once per later swap too
 
   // --- Clock and countdowns (local time of the kiosk) ---------------------------------
   // The factory's time zone, whatever the kiosk's own clock setting is.
@@ -95,13 +96,30 @@
     resultTimer = setTimeout(() => { el.hidden = true; }, RESULT_SECONDS * 1000);
   }
 
-  // Fired on each newly swapped-in element (the old one is already gone).
+  // The state is fetched again when the first countdown on the screen runs out (the server
+  // says when), after a (re)connect, and it answers for this page: a monitor's own station.
+  function fetchState(lateSince) {
+    const url = root.dataset.stateUrl;
+    const late = lateSince ? (url.includes("?") ? "&" : "?") + "late_since=" + lateSince : "";
+    htmx.ajax("GET", url + late, { swap: "none" });
+  }
+  function scheduleRefresh(timer) {
+    clearTimeout(refreshTimer);
+    const ms = Number(timer.dataset.refreshInMs);
+    if (timer.dataset.refreshInMs && ms >= 0) refreshTimer = setTimeout(() => fetchState(null), ms);
+  }
+
+  // Fired for each swapped-in element, and again for it at every later swap of the same
+  // message: each element is handled once, or a result would sound three times at once.
   document.body.addEventListener("htmx:oobAfterSwap", (event) => {
     const el = event.target;
+    if (handled.has(el)) return;
+    handled.add(el);
     anchor(el);
     if (el.id === "kiosk-reader") anchor(document);
     if (el.id === "kiosk-result") showResult(el);
     if (el.id === "kiosk-notice") setTimeout(() => { el.hidden = true; }, 15000);
+    if (el.id === "kiosk-timer") scheduleRefresh(el);
   });
 
   // --- Connection to the server, and the offline mode ----------------------------------
@@ -113,18 +131,29 @@
     offlineBanner.hidden = true;
     const lateSince = firstOfflineRead;
     stopOfflinePoll();
-    // After a reconnect, the screen may be stale: fetch the current state once. The agent may
-    // have delivered the offline taps before the page was back; the server then says so here.
-    if (wasConnected) {
-      const url = root.dataset.stateUrl;
-      const late = lateSince ? (url.includes("?") ? "&" : "?") + "late_since=" + lateSince : "";
-      htmx.ajax("GET", url + late, { swap: "none" });
-    }
-    wasConnected = true;
+    // Pushes sent before the socket joined its group (while the page loaded, or while it was
+    // disconnected) reached nobody: fetch the current state. The agent may have delivered the
+    // offline taps before the page was back; the server then says so here.
+    fetchState(lateSince);
   });
-  document.body.addEventListener("htmx:wsClose", () => {
+  const RETRIED = [1006, 1011, 1012, 1013]; // the close codes the ws extension retries itself
+  document.body.addEventListener("htmx:wsClose", (event) => {
     offlineBanner.hidden = false;
     startOfflinePoll();
+    const code = event.detail.event.code;
+    if (code === 4403) {
+      // No longer paired (or no longer signed in as staff): the page says what to do. Once a
+      // minute at most, should the page and the socket ever disagree.
+      const last = Number(sessionStorage.getItem("kiosk-reloaded-at") || 0);
+      if (Date.now() - last > 60000) {
+        sessionStorage.setItem("kiosk-reloaded-at", String(Date.now()));
+        location.reload();
+      }
+    } else if (!RETRIED.includes(code)) {
+      // Any other close (a proxy's or the server's connection limit) would leave the kiosk
+      // offline for good.
+      setTimeout(() => event.detail.socketWrapper.reconnect(), 1000);
+    }
   });
 
   // While the server is unreachable, the local agent confirms that each tap was saved.
@@ -162,6 +191,7 @@
   }
 
   anchor(document);
+  scheduleRefresh(document.getElementById("kiosk-timer"));
   tick();
   setInterval(tick, 250);
 })();

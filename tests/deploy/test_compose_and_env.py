@@ -75,3 +75,20 @@ def test_the_settings_start_with_the_values_of_env_example(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_every_way_of_starting_daphne_keeps_kiosk_websockets_open_past_a_day():
+    # daphne closes a WebSocket after 24 hours by default, with a code browsers do not retry.
+    starts = {
+        "Makefile": ROOT / "Makefile",
+        "systemd": DEPLOY / "systemd" / "toolcrib-web.service",
+        "Dockerfile": DEPLOY / "Dockerfile",
+        "compose": DEPLOY / "compose.yaml",
+    }
+    for name, path in starts.items():
+        text = path.read_text().replace('", "', " ").replace('"', "")
+        commands = [line for line in text.replace("\\\n", " ").splitlines() if "daphne " in line]
+        commands = [c for c in commands if "config.asgi:application" in c]
+        assert commands, name
+        for command in commands:
+            assert "--websocket_timeout -1" in " ".join(command.split()), (name, command)

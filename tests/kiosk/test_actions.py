@@ -33,15 +33,41 @@ def test_undo_cancels_the_stations_last_borrow(paired, station):
     live_tap(station, badge.uid)
     live_tap(station, tool.uid)
 
-    assert paired.post("/kiosk/undo/").status_code == 204
-
     loan = Loan.objects.get()
+    assert paired.post("/kiosk/undo/", {"loan": loan.pk}).status_code == 204
+
+    loan.refresh_from_db()
     assert loan.cancelled_at is not None
     event = LoanEvent.objects.get(kind="cancel")
     assert (event.door, event.station_name) == ("kiosk", station.name)
     # Undo works once.
-    actions.undo_last_borrow(station=station)
+    assert paired.post("/kiosk/undo/", {"loan": loan.pk}).status_code == 409
     assert LoanEvent.objects.filter(kind="cancel").count() == 1
+
+
+def test_undo_from_a_screen_that_was_behind_does_not_cancel_a_later_borrow(
+    paired, station, django_capture_on_commit_callbacks
+):
+    first, second = BadgeFactory(), BadgeFactory()
+    wrench, drill = ToolTagFactory(), ToolTagFactory()
+    live_tap(station, first.uid)
+    live_tap(station, wrench.uid)
+    shown = Loan.objects.get()  # the screen still offers "Undo: wrench"...
+    live_tap(station, second.uid)
+    live_tap(station, drill.uid)  # ...while someone else has borrowed the drill since
+
+    with django_capture_on_commit_callbacks() as pushes:
+        answer = paired.post("/kiosk/undo/", {"loan": shown.pk})
+
+    assert answer.status_code == 409
+    assert not Loan.objects.filter(cancelled_at__isnull=False).exists()
+    assert len(pushes) == 1  # the screen is brought up to date
+
+
+@pytest.mark.parametrize("value", ["", "x", "1" * 30])
+def test_undo_and_done_need_the_id_the_screen_showed(paired, value):
+    assert paired.post("/kiosk/undo/", {"loan": value}).status_code == 400
+    assert paired.post("/kiosk/end/", {"employee": value}).status_code == 400
 
 
 def test_a_borrow_returned_at_once_is_no_longer_offered_for_undo(station):
@@ -56,7 +82,7 @@ def test_a_borrow_returned_at_once_is_no_longer_offered_for_undo(station):
 
     station = Station.objects.get(pk=station.pk)
     assert (station.undoable_loan, station.undo_expires_at) == (None, None)
-    assert not actions.undo_last_borrow(station=station)
+    assert not actions.undo_last_borrow(station=station, loan_id=Loan.objects.get().pk)
     assert Loan.objects.get().returned_at is not None
 
 
@@ -70,7 +96,7 @@ def test_undo_is_refused_after_a_minute(station):
         sent_at=long_ago,
         received_at=long_ago,
     )
-    assert not actions.undo_last_borrow(station=station)
+    assert not actions.undo_last_borrow(station=station, loan_id=Loan.objects.get().pk)
     assert Loan.objects.get().is_open
 
 
@@ -86,13 +112,23 @@ def test_a_late_borrow_cannot_be_undone(station):
         sent_at=timezone.now(),
         received_at=timezone.now(),
     )
-    assert not actions.undo_last_borrow(station=station)
+    assert not actions.undo_last_borrow(station=station, loan_id=Loan.objects.get().pk)
 
 
 def test_end_closes_the_session(paired, station):
-    live_tap(station, BadgeFactory().uid)
-    assert paired.post("/kiosk/end/").status_code == 204
+    badge = BadgeFactory()
+    live_tap(station, badge.uid)
+    assert paired.post("/kiosk/end/", {"employee": badge.employee.pk}).status_code == 204
     assert Station.objects.get(pk=station.pk).session_employee is None
+
+
+def test_done_from_a_screen_that_was_behind_leaves_the_next_persons_session_open(paired, station):
+    first, second = BadgeFactory(), BadgeFactory()
+    live_tap(station, first.uid)
+    live_tap(station, second.uid)
+
+    assert paired.post("/kiosk/end/", {"employee": first.employee.pk}).status_code == 409
+    assert Station.objects.get(pk=station.pk).session_employee == second.employee
 
 
 def test_enrolment_binds_the_next_tap_instead_of_lending(station):

@@ -41,9 +41,10 @@ def test_staff_may_watch_a_station_read_only(client, station):
     client.force_login(User.objects.create_user("boss", is_staff=True))
     page = client.get(f"/kiosk/?station={station.pk}")
     assert page.status_code == 200
-    assert "ws/kiosk/?station=" in page.content.decode()
-    assert 'hx-post="/kiosk/end/"' not in page.content.decode()
-    assert client.post("/kiosk/end/").status_code == 403
+    html = page.content.decode()
+    assert f'ws-connect="/ws/kiosk/?lang=ja&amp;station={station.pk}"' in html
+    assert 'data-monitor="1"' in html  # its stylesheet shows no buttons
+    assert client.post("/kiosk/end/", {"employee": 1}).status_code == 403
 
 
 def test_non_staff_users_may_not_watch(client, station):
