@@ -37,9 +37,10 @@ def run_backup(
     keep: int | None = None,
     prefix: str = PREFIX,
     progress: Callable[[str], None] = _quiet,
-) -> BackupRun:
-    """Make a backup and record the outcome, success or failure. Raises BackupError after
-    recording a failure, so a command exits non-zero and a huey job is marked failed."""
+) -> Path:
+    """Make a backup, record the outcome (success or failure) and return the archive's path.
+    Raises BackupError after recording a failure, so a command exits non-zero and a huey job
+    is marked failed. An archive written is a success even if its record could not be saved."""
     started = timezone.now()
     try:
         path = create_backup(
@@ -53,9 +54,9 @@ def run_backup(
         _record(trigger, started, succeeded=False, error=message)
         logger.error("Backup failed: %s", message)
         raise BackupError(message) from error
-    run = _record(trigger, started, succeeded=True, path=str(path), size=path.stat().st_size)
+    _record(trigger, started, succeeded=True, path=str(path), size=path.stat().st_size)
     logger.info("Backup written: %s (%d bytes)", path, path.stat().st_size)
-    return run
+    return path
 
 
 def create_backup(
@@ -93,7 +94,13 @@ def create_backup(
         )
         archive.write(dest, manifest=manifest, files=files)
     if keep:
-        for old in prune(output_dir, keep=keep, prefix=prefix):
+        try:
+            removed = prune(output_dir, keep=keep, prefix=prefix)
+        except OSError as error:
+            # The new archive is written: an old one that cannot go is not a failed backup.
+            logger.warning("Could not remove old archives: %s", error)
+            removed = []
+        for old in removed:
             progress(_("Removed old archive %(name)s") % {"name": old.name})
     return dest
 
@@ -104,7 +111,7 @@ def prune(output_dir: Path, *, keep: int, prefix: str = PREFIX) -> list[Path]:
     archives = sorted(Path(output_dir).glob(f"{prefix}*{archive.SUFFIX}"))
     doomed = archives[:-keep] if len(archives) > keep else []
     for path in doomed:
-        path.unlink()
+        path.unlink(missing_ok=True)  # a backup running at the same time may have pruned it
     return doomed
 
 

@@ -77,7 +77,15 @@ def send_overdue_reminders(*, now=None) -> ReminderCounts:
                 counts=counts,
             )
     if counts.failed:
-        raise RemindersFailed(f"{counts.failed} reminder(s) could not be sent; see the log")
+        raise RemindersFailed(
+            ngettext(
+                "%(count)d reminder could not be sent; the log says why. It will be tried again.",
+                "%(count)d reminders could not be sent; the log says why. They will be tried "
+                "again.",
+                counts.failed,
+            )
+            % {"count": counts.failed}
+        )
     return counts
 
 

@@ -178,12 +178,11 @@ def _safety_backup(progress) -> Path | None:
         return None
     progress(_("Taking a safety backup of the current database…"))
     try:
-        run = run_backup(trigger=BackupRun.Trigger.PRE_RESTORE, prefix=PRE_RESTORE_PREFIX)
+        return run_backup(trigger=BackupRun.Trigger.PRE_RESTORE, prefix=PRE_RESTORE_PREFIX)
     except BackupError as error:
         raise RestoreError(
             _("The safety backup failed, so nothing was restored: %(error)s") % {"error": error}
         ) from None
-    return Path(run.path) if run else None
 
 
 def _replace_media(media: dict[str, Path]) -> None:

@@ -3,6 +3,7 @@ import os
 import sqlite3
 import stat
 import tarfile
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -81,6 +82,38 @@ def test_retention_keeps_exactly_n_archives_and_never_safety_backups(crib, capsy
         [os.path.basename(p) for p in paths[-2:]]
         + ["toolcrib-pre-restore-20200101-000000-000000.tar.gz"]
     )
+
+
+def test_an_old_archive_that_cannot_be_removed_does_not_fail_the_backup(
+    crib, capsys, folders, monkeypatch
+):
+    (old,) = backup(capsys, "--keep", "1")
+    unlink = Path.unlink
+
+    def refuse_the_old_one(path, missing_ok=False):
+        if str(path) == old:
+            raise PermissionError(13, "Permission denied", str(path))
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refuse_the_old_one)
+    (new,) = backup(capsys, "--keep", "1")
+
+    assert os.path.exists(new) and os.path.exists(old)
+    assert [run.succeeded for run in BackupRun.objects.all()] == [True, True]
+
+
+def test_a_backup_whose_record_cannot_be_saved_still_prints_its_archive(
+    crib, capsys, folders, monkeypatch
+):
+    from django.db import DatabaseError
+
+    def database_gone(**fields):
+        raise DatabaseError("the server closed the connection")
+
+    monkeypatch.setattr(BackupRun.objects, "create", database_gone)
+    (path,) = backup(capsys)
+
+    assert os.path.exists(path) and path.endswith(".tar.gz")
 
 
 def test_a_failure_exits_non_zero_with_a_message_and_is_recorded(crib, folders):

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         # Steps go to stderr on a terminal (or with -v 2) so that stdout stays one line: the path.
         show = verbosity >= 2 or (verbosity >= 1 and sys.stderr.isatty())
         try:
-            run = run_backup(
+            path = run_backup(
                 trigger=BackupRun.Trigger.COMMAND,
                 output_dir=output_dir,
                 keep=keep,
@@ -39,4 +39,4 @@ class Command(BaseCommand):
             )
         except BackupError as error:
             raise CommandError(_("Backup failed: %(error)s") % {"error": error}) from None
-        self.stdout.write(run.path)
+        self.stdout.write(str(path))
