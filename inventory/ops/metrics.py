@@ -5,9 +5,10 @@ the same numbers. The tap-processing histogram is the kiosk's (kiosk/metrics.py)
 /metrics through the default registry like django-prometheus' own metrics.
 """
 
+import contextlib
 import logging
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from prometheus_client import REGISTRY
@@ -96,8 +97,14 @@ class DomainCollector:
         f["open"].add_metric([], loans["open"])
         f["overdue"].add_metric([], loans["overdue"])
 
-        scans = dict(PrunedScans.objects.values_list("outcome", "count"))
-        for row in ScanEvent.objects.values("outcome", "status").annotate(n=Count("pk")).order_by():
+        with one_snapshot():
+            # A pruning batch moves counts from the scans to PrunedScans in one transaction:
+            # read apart, it could be missing from both, and the counter would seem reset.
+            scans = dict(PrunedScans.objects.values_list("outcome", "count"))
+            rows = list(
+                ScanEvent.objects.values("outcome", "status").annotate(n=Count("pk")).order_by()
+            )
+        for row in rows:
             label = outcome_label(outcome=row["outcome"], status=row["status"])
             scans[label] = scans.get(label, 0) + row["n"]
         for label, count in sorted(scans.items()):
@@ -121,3 +128,16 @@ class DomainCollector:
             f["job_time"].add_metric([run.job], run.started_at.timestamp())
             if run.succeeded is not None:
                 f["job_ok"].add_metric([run.job], int(run.succeeded))
+
+
+@contextlib.contextmanager
+def one_snapshot():
+    """The reads inside see the database at one moment. PostgreSQL: a repeatable-read
+    transaction. SQLite needs nothing (one process writes, and a write transaction here
+    would take its lock)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield

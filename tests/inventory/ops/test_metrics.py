@@ -1,16 +1,22 @@
+import datetime
 import re
+import threading
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from inventory.loans import services
 from inventory.loans.models import Door
 from inventory.ops.models import BackupRun, PrunedScans
+from inventory.ops.pruning import prune_scan_events
 from kiosk.models import ScanEvent
 from tests.factories import EmployeeFactory, ItemFactory
 from tests.inventory.ops.conftest import make_scan, make_station
 
 pytestmark = pytest.mark.django_db
+
+YEAR = datetime.timedelta(days=365)
 
 
 def scrape(client, **extra) -> dict[str, float]:
@@ -95,3 +101,34 @@ def test_a_bearer_token_opens_metrics_to_any_address(client, settings):
     assert "toolcrib_loans_open" in scrape(
         client, REMOTE_ADDR="192.0.2.7", HTTP_AUTHORIZATION="Bearer s3cret-scraper-token"
     )
+
+
+def test_scans_total_holds_still_while_a_prune_commits_between_its_two_reads(
+    postgres, client, monkeypatch, settings
+):
+    station = make_station()
+    for _ in range(3):
+        make_scan(station, outcome=ScanEvent.Outcome.REFUSED, read_at=timezone.now() - YEAR)
+    settings.SCAN_RETENTION_DAYS = 30
+    pruned_counts = PrunedScans.objects.values_list
+
+    def then_prune(*fields):
+        counts = list(pruned_counts(*fields))  # read before the prune...
+        # ...which commits on its own connection before the scans are read.
+        worker = threading.Thread(target=prune_in_a_thread)
+        worker.start()
+        worker.join()
+        return counts
+
+    monkeypatch.setattr(PrunedScans.objects, "values_list", then_prune)
+    total = scrape(client)['toolcrib_scans_total{outcome="refused"}']
+
+    assert ScanEvent.objects.count() == 0  # the prune did happen in between
+    assert total == 3
+
+
+def prune_in_a_thread():
+    try:
+        prune_scan_events()
+    finally:
+        connection.close()
