@@ -66,7 +66,7 @@ def export(request):
     form = ExportForm(request.GET if "download" in request.GET else None)
     if not form.is_valid():
         return _page(request, "admin/loans/export.html", _("Export loan history"), form=form)
-    return csv_download(export_loans(loans_to_export(**form.filters())), name="loans")
+    return csv_download(request, export_loans(loans_to_export(**form.filters())), name="loans")
 
 
 class CorrectForm(forms.Form):

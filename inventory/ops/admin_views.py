@@ -175,4 +175,4 @@ def export_master(request, kind):
         "items": ("items.view_item", export_items),
     }[kind]
     _require(request, model)
-    return csv_download(export(), name=kind)
+    return csv_download(request, export(), name=kind)

@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -73,3 +75,29 @@ def test_the_master_downloads_are_csv_files(client, staff):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "0001" in b"".join(response.streaming_content).decode("utf-8-sig")
     assert client.get("/admin/export/items.csv").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_asgi_a_download_is_sent_in_batches_not_read_whole_first(manager):
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    manager.is_staff = True
+    manager.save()
+    Employee.objects.bulk_create(
+        Employee(code=f"{n:05d}", name=f"社員 {n}") for n in range(1, 1201)
+    )
+
+    async def download():
+        client = AsyncClient()
+        await client.aforce_login(manager)
+        response = await client.get("/admin/export/employees.csv")
+        return [chunk async for chunk in response.streaming_content]
+
+    with warnings.catch_warnings():
+        # Django warns, then reads it all into memory, when ASGI gets a synchronous iterator.
+        warnings.simplefilter("error")
+        chunks = async_to_sync(download)()
+
+    assert len(chunks) == 3  # 1,201 lines, 500 at a time
+    assert b"".join(chunks).decode("utf-8-sig").count("\r\n") == 1201
