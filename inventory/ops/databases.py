@@ -196,7 +196,9 @@ class Postgres:
         statement, a count that differs, a killed process) rolls everything back and the old
         data stays. Chosen over restore-into-a-new-database-and-rename because that needs the
         CREATEDB privilege and every other connection closed; this needs neither: daphne's
-        queries simply wait for the commit (up to lock_timeout) and then see the new data.
+        queries simply wait for the commit and then see the new data (the restore's own
+        lock_timeout bounds how long it waits for them, not the reverse; /readyz gives up
+        after a few seconds and reports the wait).
         """
         self._check_client("pg_restore")
         script = source.with_suffix(".sql")

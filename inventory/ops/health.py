@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import shutil
 import time
 import uuid
@@ -10,11 +11,15 @@ from pathlib import Path
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory.ops.jobs import installed_at
 from inventory.ops.models import BackupRun, PeriodicRun
+
+# A probe must answer: a check that waits longer than this (a table a restore has locked, a
+# Redis that does not reply) has failed.
+CHECK_SECONDS = 2
 
 
 def run_checks() -> dict[str, dict]:
@@ -33,6 +38,24 @@ def run_checks() -> dict[str, dict]:
     return results
 
 
+def _time_limited(check):
+    """PostgreSQL: the check's queries give up after CHECK_SECONDS, waiting for a lock or not."""
+
+    @functools.wraps(check)
+    def limited():
+        if connection.vendor != "postgresql":
+            return check()
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                limit = f"{CHECK_SECONDS * 1000}"
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [limit])
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [limit])
+            return check()
+
+    return limited
+
+
+@_time_limited
 def check_database():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -49,10 +72,11 @@ def check_channel_layer():
 
 
 async def _round_trip(layer):
-    channel = await layer.new_channel("readyz.")
-    token = uuid.uuid4().hex
-    await layer.send(channel, {"type": "readyz.ping", "token": token})
-    message = await asyncio.wait_for(layer.receive(channel), timeout=2)
+    async with asyncio.timeout(CHECK_SECONDS):  # connecting and sending too, not only receiving
+        channel = await layer.new_channel("readyz.")
+        token = uuid.uuid4().hex
+        await layer.send(channel, {"type": "readyz.ping", "token": token})
+        message = await layer.receive(channel)
     if message.get("token") != token:
         raise RuntimeError("the channel layer returned another message")
     # A receive that is cancelled is the only way the layers let go of a channel (Redis
@@ -61,6 +85,7 @@ async def _round_trip(layer):
         await asyncio.wait_for(layer.receive(channel), timeout=0.01)
 
 
+@_time_limited
 def check_huey():
     last = PeriodicRun.objects.order_by("-started_at").first()
     limit = settings.READY_HUEY_MAX_AGE_SECONDS
@@ -84,6 +109,7 @@ def check_disk():
     )
 
 
+@_time_limited
 def check_backup():
     last = BackupRun.objects.filter(succeeded=True).order_by("-finished_at").first()
     limit = settings.BACKUP_MAX_AGE_HOURS * 3600

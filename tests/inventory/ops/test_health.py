@@ -1,9 +1,11 @@
 import datetime
+import time
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
+from inventory.ops import health
 from inventory.ops.models import BackupRun, PeriodicRun
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +97,22 @@ def test_a_fresh_installation_is_ready_before_its_first_backup_and_job(client, s
 
     assert response.status_code == 200, response.json()
     assert "fresh installation" in response.json()["checks"]["backup"]["detail"]
+
+
+def test_a_check_waiting_on_a_locked_table_fails_within_seconds(postgres, client, healthy):
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    # What a restore holds while it rewrites the backup records.
+    with psycopg.connect(**params) as restore:
+        restore.execute("LOCK TABLE ops_backuprun IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        response = client.get("/readyz")
+        waited = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["backup"]
+    assert "timeout" in response.json()["checks"]["backup"]["detail"]
+    assert waited < health.CHECK_SECONDS + 2
