@@ -219,15 +219,26 @@ class Postgres:
         self._run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", *files])
 
     def drill(self, source: Path, workdir: Path, progress: Progress) -> dict:
+        import psycopg
         from psycopg import sql
 
         self._check_client("pg_restore")
         scratch = f"{self.params['dbname']}_verify_{secrets.token_hex(4)}"
         progress(_("Restoring into a scratch database (%(name)s)…") % {"name": scratch})
         with self._connect(autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(scratch))
-            )
+            try:
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(scratch))
+                )
+            except psycopg.Error as error:
+                raise DatabaseError(
+                    _(
+                        "Cannot create the scratch database for the drill (%(error)s). The "
+                        "drill needs a PostgreSQL user allowed to create databases "
+                        "(ALTER ROLE … CREATEDB), or run it on another server."
+                    )
+                    % {"error": error}
+                ) from None
         try:
             self._run(
                 ["pg_restore", "--exit-on-error", "--no-owner", "--no-privileges", str(source)],

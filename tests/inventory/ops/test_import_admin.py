@@ -78,12 +78,13 @@ def test_the_master_downloads_are_csv_files(client, staff):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_over_asgi_a_download_is_sent_in_batches_not_read_whole_first(manager):
+def test_over_asgi_a_download_is_sent_in_batches_not_read_whole_first():
     from asgiref.sync import async_to_sync
+    from django.contrib.auth.models import User
     from django.test import AsyncClient
 
-    manager.is_staff = True
-    manager.save()
+    # Not the manager fixture: its group comes from a migration a transactional test flushes.
+    manager = User.objects.create_superuser("boss")
     Employee.objects.bulk_create(
         Employee(code=f"{n:05d}", name=f"社員 {n}") for n in range(1, 1201)
     )

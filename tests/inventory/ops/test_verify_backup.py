@@ -60,3 +60,20 @@ def test_content_that_differs_from_the_manifest_fails_the_drill(crib, capsys, fo
     with pytest.raises(CommandError, match="loans_loanevent: content differs"):
         call_command("verify_backup", str(changed))
     assert databases_on_the_server() == databases_before
+
+
+def test_a_user_who_may_not_create_databases_is_told_what_the_drill_needs(
+    postgres, crib, capsys, monkeypatch
+):
+    archive = make_backup(capsys)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP ROLE IF EXISTS toolcrib_no_createdb")
+        cursor.execute("CREATE ROLE toolcrib_no_createdb LOGIN NOCREATEDB")
+    monkeypatch.setitem(connection.settings_dict, "USER", "toolcrib_no_createdb")
+    try:
+        with pytest.raises(CommandError, match="allowed to create databases"):
+            call_command("verify_backup", str(archive))
+    finally:
+        monkeypatch.undo()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP ROLE toolcrib_no_createdb")
