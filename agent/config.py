@@ -132,7 +132,8 @@ class _Parser:
         except ValueError:
             self.problems.append(f"{key}: {raw!r} is not a {kind.__name__} number")
             return default
-        if value < minimum or (maximum is not None and value > maximum):
+        # Written as "not inside" so that nan, which compares false with everything, is out.
+        if not (minimum <= value and (maximum is None or value <= maximum)):
             upper = f" and {maximum}" if maximum is not None else ""
             between = f"between {minimum}{upper}" if upper else f"at least {minimum}"
             self.problems.append(f"{key}: {raw} must be {between}")
@@ -203,6 +204,11 @@ def _server_url(parser: _Parser, allow_insecure_http: bool) -> str:
         parser.problems.append("SERVER_URL: required, e.g. https://toolcrib.local")
         return ""
     parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 -- raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        parser.problems.append(f"SERVER_URL: {raw!r} has a port that is not a port number")
+        return raw
     if parts.scheme not in ("https", "http") or not parts.hostname:
         parser.problems.append(f"SERVER_URL: {raw!r} must look like https://toolcrib.local")
     elif parts.scheme == "http" and not allow_insecure_http:

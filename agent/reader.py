@@ -113,6 +113,9 @@ class PcscReader:
             import smartcard.scard as scard
         self.s = scard
         self.wanted = reader_name
+        # The UID of the card read last and not yet seen lifted: still the same card, if it is
+        # on the reader when the reader comes back after a reset.
+        self.lying: str | None = None
         self._context_lost_codes = {
             scard.SCARD_E_NO_SERVICE,
             scard.SCARD_E_SERVICE_STOPPED,
@@ -154,7 +157,12 @@ class PcscReader:
                 stop.wait(self.RETRY_SECONDS)
                 continue
             report(True, name, None)
-            self._watch(context, name, on_uid, stop)
+            gone = self._watch(context, name, on_uid, stop)
+            if gone:
+                # Listed but unusable (a failing USB device, a reset under way): say so, and
+                # do not ask again at once, or this loop spins a CPU core.
+                report(False, None, gone)
+                stop.wait(self.RETRY_SECONDS)
 
     def _pick_reader(self, context) -> tuple[str | None, str | None]:
         hresult, readers = self.s.SCardListReaders(context, [])
@@ -172,8 +180,8 @@ class PcscReader:
             return None, "no PC/SC reader connected"
         return readers[0], None
 
-    def _watch(self, context, name: str, on_uid: UidSink, stop: threading.Event) -> None:
-        """Read each new card until the reader disappears or stop is set."""
+    def _watch(self, context, name: str, on_uid: UidSink, stop: threading.Event) -> str | None:
+        """Read each new card until the reader disappears (returns why) or stop is set."""
         s = self.s
         known = s.SCARD_STATE_UNAWARE
         while not stop.is_set():
@@ -181,13 +189,15 @@ class PcscReader:
             if hresult == s.SCARD_E_TIMEOUT:
                 continue
             if hresult in (s.SCARD_E_UNKNOWN_READER, s.SCARD_E_READER_UNAVAILABLE):
-                return
+                return f"{name} disappeared ({self._describe(hresult)})"
             if hresult != s.SCARD_S_SUCCESS:
                 raise _ContextLost(self._describe(hresult))
             event = states[0][1]
             if event & (s.SCARD_STATE_UNKNOWN | s.SCARD_STATE_UNAVAILABLE):
-                return
+                return f"{name} is unavailable"
             present = event & s.SCARD_STATE_PRESENT and not event & s.SCARD_STATE_MUTE
+            if not event & s.SCARD_STATE_PRESENT:
+                self.lying = None  # the reader is empty: whatever is laid on it next is new
             # The high 16 bits count insertions and removals: a card swapped between two of
             # pcscd's polls looks PRESENT before and after, only the counter tells it is new.
             # A card already lying on the reader at start (known = UNAWARE) is read too: after a
@@ -197,11 +207,13 @@ class PcscReader:
             )
             if event & s.SCARD_STATE_MUTE and not known & s.SCARD_STATE_MUTE:
                 log.warning("a card on %s does not answer (mute); lay it flat on the reader", name)
+            at_start = known == s.SCARD_STATE_UNAWARE
             known = event & ~s.SCARD_STATE_CHANGED
             if is_new:
-                self._read_card(context, name, on_uid)
+                self._read_card(context, name, on_uid, at_start)
+        return None
 
-    def _read_card(self, context, name: str, on_uid: UidSink) -> None:
+    def _read_card(self, context, name: str, on_uid: UidSink, at_start: bool) -> None:
         s = self.s
         hresult, card, protocol = s.SCardConnect(
             context, name, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
@@ -227,6 +239,12 @@ class PcscReader:
         if uid is None:
             log.warning("%s returned an empty or oversized UID; card ignored", name)
             return
+        if at_start and uid == self.lying:
+            # The reader came back (a USB reset, pcscd restarted) with the card that was lying
+            # on it before: the same card, not a new tap.
+            log.info("%s still lies on %s after it reconnected; not a new tap", uid, name)
+            return
+        self.lying = uid
         on_uid(uid)
 
     def _card_failed(self, name: str, action: str, hresult: int) -> None:

@@ -13,6 +13,8 @@ log = logging.getLogger("agent.sender")
 
 SCANS_PATH = "/api/v1/kiosk/scans"
 TOKEN_RETRY_SECONDS = 60.0
+# Taps are rejected one by one only while the refusals look like a bad tap now and then.
+MAX_REJECTED_IN_A_ROW = 3
 
 
 class Backoff:
@@ -55,6 +57,10 @@ class Sender:
         self.batch_max = batch_max
         self.backoff = backoff or Backoff()
         self.limit = batch_max
+        # While bisecting after a refused batch: how many events at the head of the queue the
+        # refused one must be among, and how many single events were rejected in a row.
+        self.suspects = 0
+        self.rejected_in_a_row = 0
 
     def run(self, stop: threading.Event, wake: threading.Event) -> None:
         """Send until stop is set; the reader sets wake after each commit, so a tap goes at once.
@@ -95,7 +101,12 @@ class Sender:
             return TOKEN_RETRY_SECONDS
         if response.status == 400 and _is_api_refusal(response.body):
             self.state.answered()
-            return self._refused_batch(batch, response.text)
+            if _refuses_the_events(response.body):
+                return self._refused_batch(batch, response.text)
+            # The batch's own fields (sent_at, the shape): a server and an agent that disagree
+            # on the format, which no tap is to blame for. They wait for an upgrade.
+            self.state.error("sender", f"server refused the batch format: {response.text[:200]}")
+            return self._retry_later()
         if response.status != 200:
             self.state.server_answered(True)
             self.state.error("sender", f"server answered {response.status}: {response.text[:200]}")
@@ -126,6 +137,12 @@ class Sender:
             return self._retry_later()
         self.state.answered("sender")
         self.backoff.reset()
+        self.rejected_in_a_row = 0
+        # Delivered events leave the suspects; none left means the refusal was not about them
+        # (the server was fixed, or changed its mind): full batches again.
+        self.suspects = max(0, self.suspects - len(batch))
+        if not self.suspects:
+            self.limit = self.batch_max
         return 0.0
 
     def _refused_batch(self, batch: list[Event], reason: str) -> float:
@@ -138,13 +155,21 @@ class Sender:
         deterministic, so there is no backoff; 100 events take at most about 14 requests.
         """
         if len(batch) > 1:
+            self.suspects = len(batch)
             self.limit = len(batch) // 2
             log.warning("server refused a batch of %d (400); retrying %d", len(batch), self.limit)
             return 0.0
+        if self.rejected_in_a_row >= MAX_REJECTED_IN_A_ROW:
+            # Every tap refused one after another is the server's fault, not the taps': they
+            # wait (and the status says why) instead of all being rejected within a second.
+            self.state.error("sender", f"server refuses every tap (400): {reason[:200]}")
+            return self._retry_later()
         event = batch[0]
         message = f"server answered 400: {reason[:500]}"
         self.outbox.settle([Settlement(event.id, REJECTED, None, message)])
         log.error("rejected seq=%d uid=%s: %s", event.seq, event.uid, message)
+        self.rejected_in_a_row += 1
+        self.suspects = 0
         self.limit = self.batch_max
         return 0.0
 
@@ -162,6 +187,13 @@ def _is_api_refusal(body) -> bool:
     limit) is a set-up fault that says nothing about the taps: they wait and are retried.
     """
     return isinstance(body, dict) and body.get("code") == "INVALID"
+
+
+def _refuses_the_events(body) -> bool:
+    """Whether a refusal can be one event's fault: unreadable JSON or a value the database
+    refused (no field named), or the events themselves; not sent_at or the batch's shape."""
+    fields = body.get("fields")
+    return not isinstance(fields, dict) or bool({"events", "non_field_errors"} & set(fields))
 
 
 def _results_by_id(body) -> dict[str, tuple[str, str | None, str | None]]:

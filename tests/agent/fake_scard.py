@@ -41,6 +41,8 @@ class FakeScard:
         self.status_word = [0x90, 0x00]
         self.remove_during_read = False
         self.contexts_established = 0
+        self.unavailable: set[str] = set()  # listed, but pcscd cannot use them (a failing USB)
+        self.status_calls = 0
 
     # --- what a test does to the world ---
 
@@ -102,10 +104,13 @@ class FakeScard:
         [(name, known)] = states
         while True:
             with self.lock:
+                self.status_calls += 1
                 if error := self._dead(context):
                     return error, []
                 if name not in self.readers:
                     return self.SCARD_E_UNKNOWN_READER, []
+                if name in self.unavailable:
+                    return self.SCARD_S_SUCCESS, [(name, self.SCARD_STATE_UNAVAILABLE, [])]
                 slot = self.readers[name]
                 event = slot["count"] << 16
                 if slot["uid"] is None:

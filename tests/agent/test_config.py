@@ -62,6 +62,21 @@ def test_refuses_a_server_url_that_is_not_a_web_address():
     assert problem.startswith("SERVER_URL: 'toolcrib.local' must look like https://")
 
 
+@pytest.mark.parametrize("port", ["99999", "abc"])
+def test_refuses_a_server_url_with_a_port_that_is_not_one(port):
+    [problem] = problems({**VALID, "SERVER_URL": f"https://toolcrib.local:{port}"})
+
+    assert "not a port number" in problem
+
+
+@pytest.mark.parametrize("key", ["DEBOUNCE_SECONDS", "HEARTBEAT_SECONDS"])
+def test_refuses_a_number_that_is_not_a_number(key):
+    # nan passes any "below the minimum" test: debouncing off, heartbeats in a tight loop.
+    [problem] = problems({**VALID, key: "nan"})
+
+    assert problem.startswith(f"{key}: nan must be between")
+
+
 def test_batch_max_cannot_exceed_what_the_server_accepts():
     assert problems({**VALID, "BATCH_MAX": "501"}) == ["BATCH_MAX: 501 must be between 1 and 500"]
 

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 
 import pytest
 
@@ -161,6 +162,40 @@ def test_re_establishes_its_context_after_pcscd_restarts(running):
     wait_until(lambda: reader.uids == ["01020304", "0A0B0C0D"])
     assert scard.contexts_established >= 2
     assert any(p and p.startswith("lost the connection to pcscd") for _, _, p in reader.reports)
+
+
+def test_a_card_left_on_the_reader_is_not_read_again_when_pcscd_comes_back(running):
+    scard = FakeScard()
+    reader = running(scard)
+    scard.lay(SONY, "01020304")  # a tool left lying on the reader
+    wait_until(lambda: reader.uids)
+
+    scard.stop_service()
+    wait_until(lambda: not reader.connected)
+    scard.start_service()
+    wait_until(lambda: reader.connected)
+    time.sleep(0.2)
+    assert reader.uids == ["01020304"]  # the same card, still lying there
+
+    scard.lift(SONY)
+    scard.lay(SONY, "01020304")  # lifted and laid again: a tap
+    wait_until(lambda: len(reader.uids) == 2)
+
+
+def test_a_listed_but_unusable_reader_is_reported_and_not_polled_in_a_loop(running):
+    scard = FakeScard()
+    scard.unavailable.add(SONY)
+    reader = running(scard)
+    wait_until(lambda: reader.reports)
+
+    calls = scard.status_calls
+    time.sleep(0.3)
+
+    assert scard.status_calls - calls < 100  # one look per retry, not a spinning core
+    assert not reader.connected
+    assert reader.reports[-1][2] == f"{SONY} is unavailable"
+    scard.unavailable.clear()
+    wait_until(lambda: reader.connected)
 
 
 def test_a_card_removed_mid_read_is_logged_and_the_next_one_read(running, caplog):

@@ -307,3 +307,45 @@ def test_the_token_error_reads_the_same_from_the_sender_and_the_heartbeat(outbox
     Housekeeping(FakeTransport(status(401)), state, outbox, 15.0, 30).beat_once()
 
     assert state.last_error == first
+
+
+def test_a_server_that_refuses_every_tap_does_not_get_them_all_rejected(outbox):
+    for n in range(300):
+        outbox.add(f"{n:08X}", T0)
+    refusal = {"code": "INVALID", "message": "A value cannot be stored"}
+    transport = FakeTransport(lambda payload: Response(400, refusal, json.dumps(refusal)))
+    sender = make_sender(outbox, transport, batch_max=100)
+
+    delays = [sender.send_once() for _ in range(40)]
+
+    assert len(outbox.rejected()) == 3  # then it stops and waits, backing off
+    assert outbox.depth() == 297
+    assert delays[-1] > 0
+
+
+def test_a_refused_batch_format_keeps_every_tap_waiting(outbox):
+    for n in range(4):
+        outbox.add(f"{n:08X}", T0)
+    refusal = {"code": "INVALID", "message": "bad", "fields": {"sent_at": ["Invalid."]}}
+    transport = FakeTransport(lambda payload: Response(400, refusal, json.dumps(refusal)))
+    sender = make_sender(outbox, transport, batch_max=4)
+
+    delays = [sender.send_once() for _ in range(3)]
+
+    assert all(delay > 0 for delay in delays)
+    assert outbox.rejected() == []
+    assert [len(batch) for batch in transport.batches()] == [4, 4, 4]
+
+
+def test_full_batches_resume_when_a_refusal_was_not_about_the_taps(outbox):
+    for n in range(40):
+        outbox.add(f"{n:08X}", T0)
+    answers = iter([Response(400, {"code": "INVALID", "message": "bad"}, "")])
+    transport = FakeTransport(lambda payload: next(answers, None) or applied(payload))
+    sender = make_sender(outbox, transport, batch_max=16)
+
+    while sender.send_once() is not None:
+        pass
+
+    assert [len(batch) for batch in transport.batches()] == [16, 8, 8, 16, 8]
+    assert outbox.rejected() == []
