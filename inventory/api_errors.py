@@ -3,10 +3,10 @@
 Codes are stable for programs; messages are translated for people and say what to do next.
 """
 
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from inventory.api_parsers import BodyTooLarge
 from inventory.loans.exceptions import DomainError
@@ -57,10 +58,25 @@ def exception_handler(exc, context):
             },
             status=409,
         )
+    if isinstance(exc, IntegrityError):
+        # Two requests wrote the same code, or one deleted what the other was using, at the
+        # same moment: the checks before the write passed for both, the database refused one.
+        set_rollback()
+        return Response(
+            {
+                "code": "CONFLICT",
+                "message": _(
+                    "Someone else changed the same record at the same moment. "
+                    "Reload it and try again."
+                ),
+            },
+            status=409,
+        )
     if isinstance(exc, RequestDataTooBig):
         # Django's own limit, met when a middleware read the body before the parser did.
         exc = BodyTooLarge.for_limit()
-    elif isinstance(exc, Http404):
+    elif isinstance(exc, Http404 | ObjectDoesNotExist):
+        # ObjectDoesNotExist: found, then deleted by another request before it could be locked.
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.api_errors import error
+from inventory.api_fields import DateTimeField
 from inventory.items.uids import normalize_uid
 from inventory.ops.logging import bind_log_context
 from kiosk import broadcast
@@ -63,11 +64,11 @@ class IsStation(permissions.BasePermission):
 class ScanEventIn(serializers.Serializer):
     id = serializers.UUIDField()
     uid = serializers.CharField(max_length=64)
-    read_at = serializers.DateTimeField()
+    read_at = DateTimeField()
 
 
 class ScanBatchIn(serializers.Serializer):
-    sent_at = serializers.DateTimeField()
+    sent_at = DateTimeField()
     # Each event is checked on its own: one malformed event is rejected, the others applied.
     events = serializers.ListField(
         child=serializers.DictField(), min_length=1, max_length=MAX_EVENTS

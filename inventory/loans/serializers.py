@@ -1,6 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from inventory.api_fields import DateTimeField
 from inventory.loans.models import Loan, LoanEvent
 
 
@@ -58,7 +59,7 @@ class LoanSerializer(serializers.ModelSerializer):
 class BorrowSerializer(serializers.Serializer):
     item = serializers.CharField(max_length=64, help_text="Tool code or tag UID.")
     employee = serializers.CharField(max_length=64, help_text="Employee code or badge UID.")
-    due_at = serializers.DateTimeField(
+    due_at = DateTimeField(
         required=False, help_text="Defaults to the end of the working day or the tool's period."
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
@@ -190,9 +191,9 @@ class LoanEventSerializer(serializers.ModelSerializer):
     ]
 )
 class CorrectSerializer(serializers.Serializer):
-    borrowed_at = serializers.DateTimeField(required=False)
-    due_at = serializers.DateTimeField(required=False)
-    returned_at = serializers.DateTimeField(
+    borrowed_at = DateTimeField(required=False)
+    due_at = DateTimeField(required=False)
+    returned_at = DateTimeField(
         required=False, help_text="Setting it on an open loan records the return."
     )
     reason = serializers.CharField(max_length=500, help_text="Kept in the history.")

@@ -34,6 +34,22 @@ def test_obtains_and_refreshes_tokens_with_rotation(api, manager):
     assert reused.status_code == 401
 
 
+def test_changing_the_password_ends_the_tokens_issued_before(api, manager):
+    pair = api.post(
+        "/api/v1/auth/token/", {"username": "manager", "password": "manager-pass-123"}
+    ).json()
+    manager.set_password("a-new-password-456")
+    manager.save()
+
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    assert api.get("/api/v1/loans/").status_code == 401
+    api.credentials()
+    refreshed = api.post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]}).json()
+    # A refresh still mints a token, but one made from the old password's digest, refused too.
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {refreshed.get('access', '')}")
+    assert api.get("/api/v1/loans/").status_code == 401
+
+
 def test_wrong_password_is_401(api, manager):
     response = api.post("/api/v1/auth/token/", {"username": "manager", "password": "nope"})
     assert response.status_code == 401

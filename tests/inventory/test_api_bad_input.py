@@ -5,7 +5,9 @@ import io
 import pytest
 
 from inventory.api_parsers import BodyTooLarge, JSONParser
+from inventory.employees.models import Employee
 from inventory.items.models import Tag
+from inventory.loans.models import Loan
 from tests.factories import EmployeeFactory, ItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +92,55 @@ def test_outside_the_api_a_missing_page_is_still_a_page(client):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "due_at, words",
+    [
+        ("0001-01-01T00:00:00", "out of range"),  # Tokyo time before year 1 in UTC
+        ("2030-11-24", "Give a time with the date"),  # would be due at midnight
+    ],
+)
+def test_a_due_time_out_of_range_or_without_a_time_is_400(api, manager, english, due_at, words):
+    item, employee = ItemFactory(), EmployeeFactory()
+    body = {"item": item.code, "employee": employee.code, "due_at": due_at}
+
+    response = api.as_user(manager).post("/api/v1/loans/", body, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (400, "INVALID")
+    assert words in response.json()["message"]
+    assert not Loan.objects.exists()
+
+
+def test_two_writes_the_database_refuses_as_a_pair_are_a_409_not_a_500(api, manager, monkeypatch):
+    from rest_framework.validators import UniqueValidator
+
+    EmployeeFactory(code="E0001")
+    # As if a second request created E0001 between this one's check and its write.
+    monkeypatch.setattr(UniqueValidator, "__call__", lambda self, value, field: None)
+
+    response = api.as_user(manager).post(
+        "/api/v1/employees/", {"code": "E0001", "name": "山田"}, format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (409, "CONFLICT")
+
+
+def test_a_person_deleted_while_their_borrow_is_looked_up_is_a_404(api, manager, monkeypatch):
+    from inventory.loans import services
+
+    item, employee = ItemFactory(), EmployeeFactory()
+    find_employee = services.find_employee
+
+    def found_then_deleted(ref):
+        found = find_employee(ref)
+        Employee.objects.filter(pk=found.pk).delete()
+        return found
+
+    monkeypatch.setattr(services, "find_employee", found_then_deleted)
+    body = {"item": item.code, "employee": employee.code}
+
+    response = api.as_user(manager).post("/api/v1/loans/", body, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (404, "NOT_FOUND")
+    assert not Loan.objects.exists()

@@ -117,10 +117,19 @@ def test_malformed_events_are_rejected_and_the_others_applied(client, station):
     bad_uid = event("not-a-uid", now)
     bad_time = {"id": str(uuid.uuid4()), "uid": badge.uid, "read_at": "yesterday"}
     bad_id = {"id": "42", "uid": badge.uid, "read_at": now.isoformat()}
+    # Naive year 1 is before year 1 once read as Tokyo time: DRF's own field made it a 500.
+    year_one = {"id": str(uuid.uuid4()), "uid": badge.uid, "read_at": "0001-01-01T00:00:00"}
 
-    results = post(client, station, batch(bad_uid, good, bad_time, bad_id)).json()["results"]
+    body = batch(bad_uid, good, bad_time, bad_id, year_one)
+    results = post(client, station, body).json()["results"]
 
-    assert [r["status"] for r in results] == ["rejected", "applied", "rejected", "rejected"]
+    assert [r["status"] for r in results] == [
+        "rejected",
+        "applied",
+        "rejected",
+        "rejected",
+        "rejected",
+    ]
     assert results[1]["outcome"] == "session_started"
     assert results[0]["outcome"] is None and results[0]["message"]
     # The malformed event with a usable id and time is kept as evidence.
@@ -137,6 +146,7 @@ def test_malformed_events_are_rejected_and_the_others_applied(client, station):
         '{"sent_at": "2026-11-24T00:00:00Z"}',
         '{"sent_at": "2026-11-24T00:00:00Z", "events": []}',
         '{"sent_at": "nope", "events": [{"id": "x"}]}',
+        '{"sent_at": "0001-01-01T00:00:00", "events": [{"id": "x"}]}',
         '{"sent_at": "2026-11-24T00:00:00Z", "events": "x"}',
         '{"sent_at": "2026-11-24T00:00:00Z", "events": [1, 2]}',
     ],
