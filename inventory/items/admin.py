@@ -13,6 +13,13 @@ class TagForm(forms.ModelForm):
         model = Tag
         fields = ["uid", "active", "note"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # What a tag is never changes (as in the API): a wrong one is deactivated and the
+            # right UID enrolled, so the record of who carried which card stays true.
+            self.fields["uid"].disabled = True
+
     def clean_uid(self):
         return normalize_uid(self.cleaned_data["uid"])
 
@@ -95,6 +102,22 @@ class ItemAdmin(admin.ModelAdmin):
         # Code, name, category, location, or a tag UID written in any spelling (1d:2e…).
         return queryset.search(search_term), False
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            # Each value as the page showed it travels with the form, so "changed" means
+            # changed by this manager, not by a return since the page was opened.
+            field.show_hidden_initial = True
+        return field
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Only what the manager changed: a page opened before the tool came back damaged
+            # must not put it back to "available" when its location is corrected.
+            obj.save(update_fields=[*form.changed_data, "updated_at"])
+        else:
+            obj.save()
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         from inventory.loans.history import loans_of
 
@@ -125,6 +148,9 @@ class TagAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return ["uid", "employee", "item", "active", "note"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["employee", "item"] if obj else []
 
     def get_search_results(self, request, queryset, search_term):
         queryset, duplicates = super().get_search_results(request, queryset, search_term)

@@ -40,6 +40,14 @@ class ItemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
+    def update(self, item, validated_data):
+        # Only the fields sent: a PATCH of the notes must not write back a status that a
+        # damaged return changed since this request read the row.
+        for field, value in validated_data.items():
+            setattr(item, field, value)
+        item.save(update_fields=[*validated_data, "updated_at"])
+        return item
+
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_uids(self, item) -> list[str]:
         tags = getattr(item, "active_tags", None)

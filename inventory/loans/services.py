@@ -21,7 +21,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.employees.models import Employee
-from inventory.items.models import Item, Tag
+from inventory.items.models import LOAN_PERIOD_MAX, Item, Tag
 from inventory.items.uids import is_uid, normalize_uid
 from inventory.loans.due import due_at_for
 from inventory.loans.exceptions import (
@@ -386,6 +386,8 @@ def _ensure_active(employee: Employee) -> None:
 def _lend(*, item, employee, door, by, station, at, due_at, note) -> Loan:
     if due_at is not None and due_at <= at:
         raise InvalidRequest(reason=_("The due time must be later than the time of borrowing."))
+    if due_at is not None:
+        _ensure_due_within_limit(at, due_at)
     return Loan.objects.create(
         item=item,
         employee=employee,
@@ -438,6 +440,15 @@ def _local(moment: datetime.datetime) -> str:
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
+def _ensure_due_within_limit(borrowed_at: datetime.datetime, due_at: datetime.datetime) -> None:
+    # As long as the longest loan period a tool may have: a loan due in 9999 is never overdue.
+    if due_at > borrowed_at + LOAN_PERIOD_MAX:
+        raise InvalidRequest(
+            reason=_("The due time must be at most %(days)d days after the time of borrowing.")
+            % {"days": LOAN_PERIOD_MAX.days}
+        )
+
+
 def _ensure_consistent_times(loan: Loan, now: datetime.datetime) -> None:
     if loan.borrowed_at < EARLIEST:
         raise InvalidRequest(reason=_("Times before 2000 are not accepted: check the year."))
@@ -447,6 +458,7 @@ def _ensure_consistent_times(loan: Loan, now: datetime.datetime) -> None:
         raise InvalidRequest(reason=_("The return time must not be before the borrow time."))
     if loan.due_at < loan.borrowed_at:
         raise InvalidRequest(reason=_("The due time must not be before the borrow time."))
+    _ensure_due_within_limit(loan.borrowed_at, loan.due_at)
     # The tool was in one pair of hands at a time: the corrected period must not overlap
     # another loan of the same tool (cancelled loans never happened).
     end = loan.returned_at or now

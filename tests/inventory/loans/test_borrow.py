@@ -122,6 +122,18 @@ def test_refuses_a_due_time_before_the_borrow():
     assert not Loan.objects.exists()
 
 
+def test_refuses_a_due_time_beyond_the_longest_loan_period(english):
+    with pytest.raises(InvalidRequest, match="at most 366 days"):
+        services.borrow(
+            item=ItemFactory(),
+            employee=EmployeeFactory(),
+            door=Door.API,
+            at=MORNING,
+            due_at=MORNING + datetime.timedelta(days=367),
+        )
+    assert not Loan.objects.exists()
+
+
 def test_the_database_itself_refuses_a_second_open_loan_for_a_tool():
     item = ItemFactory()
     services.borrow(item=item, employee=EmployeeFactory(), door=Door.API, at=MORNING)

@@ -75,6 +75,7 @@ def test_only_the_times_that_change_are_recorded(loan, manager):
         ({"returned_at": datetime.datetime(2999, 1, 1, tzinfo=TOKYO)}, "future"),
         ({"borrowed_at": MORNING}, "Nothing to correct"),
         ({"borrowed_at": datetime.datetime(1880, 11, 2, 9, tzinfo=TOKYO)}, "before 2000"),
+        ({"due_at": datetime.datetime(9999, 12, 31, tzinfo=TOKYO)}, "at most 366 days"),
     ],
 )
 def test_impossible_times_are_refused_and_change_nothing(loan, manager, english, changes, words):
