@@ -52,7 +52,7 @@ def exception_handler(exc, context):
             {
                 "code": "HAS_HISTORY",
                 "message": _(
-                    "This record has loan history and cannot be deleted. "
+                    "This record has history (loans or NFC tags) and cannot be deleted. "
                     "Deactivate the person or retire the tool instead."
                 ),
             },

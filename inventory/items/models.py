@@ -109,7 +109,7 @@ class Tag(models.Model):
     employee = models.ForeignKey(
         Employee,
         verbose_name=_("employee"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,  # a tag is the record of who carried which card
         null=True,
         blank=True,
         related_name="tags",
@@ -117,7 +117,7 @@ class Tag(models.Model):
     item = models.ForeignKey(
         Item,
         verbose_name=_("tool"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,  # a tag is the record of who carried which card
         null=True,
         blank=True,
         related_name="tags",

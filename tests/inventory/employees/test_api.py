@@ -1,6 +1,7 @@
 import pytest
 
 from inventory.employees.models import Employee
+from inventory.items.models import Tag
 from tests.factories import BadgeFactory, EmployeeFactory, LoanFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,15 @@ def test_deleting_someone_with_history_is_refused_with_409(api, manager):
     assert response.status_code == 409
     assert response.json()["code"] == "HAS_HISTORY"
     assert Employee.objects.filter(pk=loan.employee_id).exists()
+
+
+def test_deleting_someone_who_carried_a_badge_is_refused_and_the_badge_kept(api, manager):
+    badge = BadgeFactory(employee=EmployeeFactory(code="E1"), active=False)
+
+    response = api.as_user(manager).delete("/api/v1/employees/E1/")
+
+    assert (response.status_code, response.json()["code"]) == (409, "HAS_HISTORY")
+    assert Tag.objects.filter(pk=badge.pk).exists()
 
 
 def test_deleting_someone_without_history_works(api, manager):
