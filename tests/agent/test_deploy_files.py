@@ -34,8 +34,15 @@ def test_the_service_restarts_always_as_an_unprivileged_user():
 
     assert service["Restart"] == "always"
     assert service["User"] == "toolcrib-agent"
-    assert service["EnvironmentFile"] == "/etc/toolcrib/agent.env"
-    assert service["ExecStart"].endswith("python -m agent")
+    # The agent reads its settings file itself: it refuses a misspelt key, which systemd's
+    # EnvironmentFile= would pass on unchecked.
+    assert "EnvironmentFile" not in service
+    assert service["ExecStart"].endswith("python -m agent --env-file /etc/toolcrib/agent.env")
+
+
+def test_the_agent_starts_without_waiting_for_a_network():
+    # Taps are read and kept with or without one.
+    assert not any("network-online" in value for value in unit()["Unit"].values())
 
 
 def test_the_hardening_leaves_the_pcscd_socket_reachable():

@@ -48,12 +48,3 @@ def test_the_kiosk_browser_opens_the_kiosk_page():
     text = (ROOT / "deploy" / "systemd" / "toolcrib-kiosk-browser.service").read_text()
     assert "KIOSK_URL=https://toolcrib.local/kiosk/" in text
     assert "--kiosk" in text
-
-
-def test_the_agent_reads_its_own_settings_file_so_a_misspelt_key_stops_it():
-    text = (ROOT / "deploy" / "systemd" / "toolcrib-agent.service").read_text()
-    assert "-m agent --env-file /etc/toolcrib/agent.env" in text
-    directives = [line for line in text.splitlines() if not line.startswith("#")]
-    # Its keys would reach the agent unchecked.
-    assert not any(line.startswith("EnvironmentFile=") for line in directives)
-    assert "network-online" not in text  # taps are read with or without a network
