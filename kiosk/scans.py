@@ -93,6 +93,7 @@ def _record(
     late_before = received_at - datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
     results: list[Result | None] = [None] * len(scans)
     timings = []
+    apply = _apply_isolated if isolate else rules.apply
     with transaction.atomic():
         # Lock, then read. A row joined into the locking statement would be the one PostgreSQL
         # saw before waiting for the lock (it re-reads only the locked row): a session opened by
@@ -135,7 +136,6 @@ def _record(
                 status=ScanEvent.Status.APPLIED,
             )
             event.live = event.read_at >= late_before
-            apply = _apply_isolated if isolate else rules.apply
             started = time.perf_counter()
             apply(rules.Tap(station=station, event=event, tag=tags.get(scan.uid)))
             timings.append(time.perf_counter() - started)

@@ -47,9 +47,11 @@ def _time_limited(check):
             return check()
         with transaction.atomic():
             with connection.cursor() as cursor:
-                limit = f"{CHECK_SECONDS * 1000}"
-                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [limit])
-                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [limit])
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true), "
+                    "set_config('lock_timeout', %s, true)",
+                    [f"{CHECK_SECONDS * 1000}"] * 2,
+                )
             return check()
 
     return limited

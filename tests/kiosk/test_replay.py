@@ -21,16 +21,21 @@ def scan(uid, at):
     return Scan(id=uuid.uuid4(), raw_id=str(uuid.uuid4()), uid=uid, read_at=at)
 
 
-def test_a_replayed_badge_and_tool_borrow_at_the_time_they_were_tapped(station):
-    badge, tool = BadgeFactory(), ToolTagFactory()
+def replay_badge_then_tool(station, badge, tool):
+    """A badge at T0 and a tool 5 s later, delivered ten minutes later when back online."""
     back_online = T0 + seconds(600)
-
-    results = record_scans(
+    return record_scans(
         station=station,
         scans=[scan(badge.uid, T0), scan(tool.uid, T0 + seconds(5))],
         sent_at=back_online,
         received_at=back_online,
     )
+
+
+def test_a_replayed_badge_and_tool_borrow_at_the_time_they_were_tapped(station):
+    badge, tool = BadgeFactory(), ToolTagFactory()
+
+    results = replay_badge_then_tool(station, badge, tool)
 
     assert [r.outcome for r in results] == ["session_started", "borrowed"]
     loan = Loan.objects.get()
@@ -42,16 +47,10 @@ def test_the_screen_gets_one_offline_notice_instead_of_live_results(
     station, django_capture_on_commit_callbacks, english
 ):
     badge, tool = BadgeFactory(), ToolTagFactory()
-    back_online = T0 + seconds(600)
 
     def replay():
         with django_capture_on_commit_callbacks(execute=True):
-            record_scans(
-                station=station,
-                scans=[scan(badge.uid, T0), scan(tool.uid, T0 + seconds(5))],
-                sent_at=back_online,
-                received_at=back_online,
-            )
+            replay_badge_then_tool(station, badge, tool)
 
     # One event loop for the listener: channel layers keep their connections per loop.
     async def listen():
@@ -124,14 +123,8 @@ def test_a_replayed_tap_older_than_the_loan_open_now_is_refused_and_changes_noth
     bobs = services.borrow(
         item=tool.item, employee=bob.employee, door=Door.API, at=T0 + seconds(60)
     )
-    back_online = T0 + seconds(600)
 
-    results = record_scans(
-        station=station,
-        scans=[scan(alice.uid, T0), scan(tool.uid, T0 + seconds(5))],
-        sent_at=back_online,
-        received_at=back_online,
-    )
+    results = replay_badge_then_tool(station, alice, tool)
 
     assert [r.outcome for r in results] == ["session_started", "refused"]
     assert Loan.objects.open().get() == bobs
