@@ -3,6 +3,7 @@
 import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,8 @@ def undo_last_borrow(*, station: Station, loan_id: int) -> bool:
         ):
             return False
         station.undoable_loan, station.undo_expires_at = None, None
-        station.save(update_fields=["undoable_loan", "undo_expires_at"])
+        station.state_version += 1
+        station.save(update_fields=["undoable_loan", "undo_expires_at", "state_version"])
         try:
             services.cancel_loan(
                 loan=loan, door=Door.KIOSK, station=station, reason=_("Undone at the kiosk")
@@ -48,7 +50,7 @@ def end_session(*, station: Station, employee_id: int) -> bool:
     whoever badged in since the screen was last brought up to date."""
     with transaction.atomic():
         ended = Station.objects.filter(pk=station.pk, session_employee_id=employee_id).update(
-            session_employee=None, session_expires_at=None
+            session_employee=None, session_expires_at=None, state_version=F("state_version") + 1
         )
         transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
     return bool(ended)
@@ -73,6 +75,7 @@ def start_enrolment(
             enrol_item=item,
             enrol_replace=replace,
             enrol_expires_at=deadline,
+            state_version=F("state_version") + 1,
         )
         transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
     return deadline

@@ -90,6 +90,9 @@ class Station(models.Model):
     )
     enrol_replace = models.BooleanField(default=False)
     enrol_expires_at = models.DateTimeField(null=True, blank=True)
+    # Counts the changes of the tap state: a screen that fetched the state shows that answer
+    # only if no newer state was pushed to it while the request was on its way.
+    state_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

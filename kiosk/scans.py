@@ -150,6 +150,7 @@ def _record(
                 results[position] = _reject(station, scan, received_at, known, new_events)
         ScanEvent.objects.bulk_create(new_events)
         station.last_seen_at = received_at
+        station.state_version += 1  # the row is locked: no other batch counts at once
         station.save(update_fields=STATE_FIELDS)
         if new_events:
             # robust: a screen that misses a push must never undo or fail the recorded taps.
@@ -179,6 +180,7 @@ STATE_FIELDS = [
     "enrol_item",
     "enrol_replace",
     "enrol_expires_at",
+    "state_version",
 ]
 
 

@@ -98,11 +98,24 @@
 
   // The state is fetched again when the first countdown on the screen runs out (the server
   // says when), after a (re)connect, and it answers for this page: a monitor's own station.
-  function fetchState(lateSince) {
+  let shownVersion = Number(document.getElementById("kiosk-timer").dataset.version);
+  let asked = { lateSince: null, again: false };
+  function fetchState(lateSince, again = false) {
+    asked = { lateSince, again };
     const url = root.dataset.stateUrl;
     const late = lateSince ? (url.includes("?") ? "&" : "?") + "late_since=" + lateSince : "";
     htmx.ajax("GET", url + late, { swap: "none" });
   }
+  // An answer read before a tap can arrive after that tap's push: shown, it would put the
+  // screen back in time. It is asked for once more instead; the second answer is shown
+  // whatever it says (the station's state can go back: a restored backup).
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const version = /data-version="(\d+)"/.exec(event.detail.serverResponse || "");
+    if (version && Number(version[1]) < shownVersion && !asked.again) {
+      event.detail.shouldSwap = false;
+      fetchState(asked.lateSince, true);
+    }
+  });
   function scheduleRefresh(timer) {
     clearTimeout(refreshTimer);
     const ms = Number(timer.dataset.refreshInMs);
@@ -119,7 +132,10 @@
     if (el.id === "kiosk-reader") anchor(document);
     if (el.id === "kiosk-result") showResult(el);
     if (el.id === "kiosk-notice") setTimeout(() => { el.hidden = true; }, 15000);
-    if (el.id === "kiosk-timer") scheduleRefresh(el);
+    if (el.id === "kiosk-timer") {
+      shownVersion = Number(el.dataset.version);
+      scheduleRefresh(el);
+    }
   });
 
   // --- Connection to the server, and the offline mode ----------------------------------

@@ -79,6 +79,35 @@ def test_a_paired_kiosk_shows_the_person_then_the_borrow_then_the_return(
     context.close()
 
 
+def test_a_state_answer_older_than_a_push_does_not_put_the_screen_back(server, browser):
+    # The page asks for the state when its socket opens; here that answer is read at once but
+    # held back until a tap made after it has been pushed: the race of a slow network.
+    station = json.loads(server.manage("create_station", "E2E stale", "--json"))
+    page = browser.new_page(locale="ja-JP")
+    held = []
+
+    def hold_the_first_answer(route):
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.route("**/kiosk/state/**", hold_the_first_answer)
+    page.goto(server.url + station["pair_url"])
+    page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+    while not held:
+        page.wait_for_timeout(50)
+    assert post_tap(server, station["token"], "04DE0000000003")["outcome"] == "session_started"
+    page.wait_for_selector("#kiosk-main.session", timeout=1000)
+
+    with page.expect_request("**/kiosk/state/**", timeout=2000):  # asked again, not shown
+        route, stale = held[0]
+        route.fulfill(response=stale)
+    page.wait_for_timeout(500)
+    assert page.locator("#kiosk-main.session").count() == 1
+    page.close()
+
+
 def test_a_kiosk_whose_socket_the_server_closed_connects_again_in_its_language(browser):
     # daphne closes a socket after --websocket_timeout (a day by default) with code 1000,
     # which the htmx extension does not retry on its own.

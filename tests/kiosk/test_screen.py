@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from inventory.loans import services
-from inventory.loans.models import Door
-from kiosk import broadcast, pairing
+from inventory.loans.models import Door, Loan
+from kiosk import actions, broadcast, pairing
 from kiosk.models import ScanEvent
 from kiosk.scans import Scan, record_scans
 from kiosk.screen import load_station, screen_context
@@ -143,3 +143,24 @@ def test_a_tap_that_could_not_be_recorded_says_so_on_the_screen(
         html = render_to_string("kiosk/screen.html#state", context)
     assert "Not recorded" in html and "Tap again" in html
     assert 'data-sound="refused"' in html
+
+
+def test_every_change_of_the_tap_state_is_counted_in_the_screens_version(station):
+    # The page drops a fetched state older than one pushed to it since (kiosk.js).
+    def shown_version():
+        return int(re.search(r'data-version="(\d+)"', page(station, path="/kiosk/state/"))[1])
+
+    badge, tool = BadgeFactory(), ToolTagFactory()
+    versions = [shown_version()]
+    tap(station, badge.uid)
+    versions.append(shown_version())
+    tap(station, tool.uid)
+    versions.append(shown_version())
+    actions.undo_last_borrow(station=station, loan_id=Loan.objects.get().pk)
+    versions.append(shown_version())
+    actions.end_session(station=station, employee_id=badge.employee_id)
+    versions.append(shown_version())
+    actions.start_enrolment(station=station, item=ItemFactory())
+    versions.append(shown_version())
+
+    assert versions == sorted(set(versions)), versions  # each one higher than the last
