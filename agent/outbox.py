@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from agent import clock
+from agent.clock import BootTime
+
 PENDING, DELIVERED, REJECTED = "pending", "delivered", "rejected"
 
 SCHEMA = """
@@ -23,6 +26,9 @@ CREATE TABLE IF NOT EXISTS events (
     id TEXT NOT NULL UNIQUE,
     uid TEXT NOT NULL,
     read_at TEXT NOT NULL,
+    -- The moment on CLOCK_BOOTTIME and the boot it belongs to (agent.clock).
+    boot_id TEXT,
+    since_boot REAL,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'rejected')),
     settled_at TEXT,
     outcome TEXT,
@@ -49,9 +55,12 @@ class Event:
     state: str = PENDING
     outcome: str | None = None
     message: str | None = None
+    boot: BootTime | None = None
 
-    def wire(self) -> dict:
-        return {"id": self.id, "uid": self.uid, "read_at": iso(self.read_at)}
+    def wire(self, now: datetime | None = None, now_boot: BootTime | None = None) -> dict:
+        """The event as sent; with the moment of sending, dated on that moment's clock."""
+        read_at = clock.dated(self.read_at, self.boot, now, now_boot) if now else self.read_at
+        return {"id": self.id, "uid": self.uid, "read_at": iso(read_at)}
 
 
 @dataclass(frozen=True)
@@ -85,20 +94,32 @@ class Outbox:
             # tap acknowledged to the reader loop must survive a power cut.
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.executescript(SCHEMA)
+            self._add_boot_columns()
+
+    def _add_boot_columns(self) -> None:
+        """An outbox made before taps kept their boot time keeps its waiting taps."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(events)")}
+        if "boot_id" in columns:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("ALTER TABLE events ADD COLUMN boot_id TEXT")
+        self._db.execute("ALTER TABLE events ADD COLUMN since_boot REAL")
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def add(self, uid: str, read_at: datetime) -> Event:
+    def add(self, uid: str, read_at: datetime, boot: BootTime | None = None) -> Event:
         """Store one tap; when this returns the event is on disk."""
         event_id = str(uuid.uuid4())
+        boot_id, since_boot = (boot.boot_id, boot.seconds) if boot else (None, None)
         with self._lock:
             cursor = self._db.execute(
-                "INSERT INTO events (id, uid, read_at) VALUES (?, ?, ?)",
-                (event_id, uid, iso(read_at)),
+                "INSERT INTO events (id, uid, read_at, boot_id, since_boot) VALUES (?, ?, ?, ?, ?)",
+                (event_id, uid, iso(read_at), boot_id, since_boot),
             )
-        return Event(seq=cursor.lastrowid, id=event_id, uid=uid, read_at=read_at)
+        return Event(seq=cursor.lastrowid, id=event_id, uid=uid, read_at=read_at, boot=boot)
 
     def pending(self, limit: int) -> list[Event]:
         with self._lock:
@@ -131,15 +152,21 @@ class Outbox:
                 "SELECT count(*) FROM events WHERE state = 'pending'"
             ).fetchone()[0]
 
-    def oldest_pending_seconds(self, now: datetime | None = None) -> float | None:
+    def oldest_pending_seconds(
+        self, now: datetime | None = None, now_boot: BootTime | None = None
+    ) -> float | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT read_at FROM events WHERE state = 'pending' ORDER BY seq LIMIT 1"
+                "SELECT * FROM events WHERE state = 'pending' ORDER BY seq LIMIT 1"
             ).fetchone()
         if row is None:
             return None
-        # The Pi has no RTC: a clock stepped back by NTP must not show a negative age.
-        age = (now or utc_now()) - datetime.fromisoformat(row["read_at"])
+        if now is None:
+            now, now_boot = clock.now()
+        event = _event(row)
+        # A tap from an earlier boot is dated by the wall clock, which NTP may have stepped
+        # back since: never a negative age.
+        age = now - clock.dated(event.read_at, event.boot, now, now_boot)
         return max(0.0, age.total_seconds())
 
     def recent(self, limit: int = 10) -> list[Event]:
@@ -200,6 +227,9 @@ def _known_uid(uid: int) -> bool:
 
 
 def _event(row: sqlite3.Row) -> Event:
+    # A read-only view of an outbox the agent has not opened since its upgrade has no boot_id.
+    # (`in row` would look among the values: sqlite3.Row is a sequence.)
+    boot_id = row["boot_id"] if "boot_id" in row.keys() else None  # noqa: SIM118
     return Event(
         seq=row["seq"],
         id=row["id"],
@@ -208,4 +238,5 @@ def _event(row: sqlite3.Row) -> Event:
         state=row["state"],
         outcome=row["outcome"],
         message=row["message"],
+        boot=BootTime(boot_id, row["since_boot"]) if boot_id else None,
     )

@@ -7,10 +7,10 @@ import sqlite3
 import threading
 from collections.abc import Callable
 
-from agent import __version__
+from agent import __version__, clock
 from agent.config import Config
 from agent.heartbeat import Housekeeping
-from agent.outbox import Outbox, foreign_owner, utc_now
+from agent.outbox import Outbox, foreign_owner
 from agent.reader import Debouncer, Reader, make_reader
 from agent.sender import Sender
 from agent.state import AgentState
@@ -59,7 +59,7 @@ class Agent:
             )
             return
         try:
-            event = self.outbox.add(uid, utc_now())
+            event = self.outbox.add(uid, *clock.now())
         except Exception as exc:
             # Disk full or the SD card failing: the tap is lost, so say so as loudly as we can.
             self.state.error("outbox", f"could not save a tap (uid={uid}): {exc}")

@@ -4,8 +4,10 @@ import logging
 import random
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
-from agent.outbox import DELIVERED, REJECTED, Event, Outbox, Settlement, iso, utc_now
+from agent import clock
+from agent.outbox import DELIVERED, REJECTED, Event, Outbox, Settlement, iso
 from agent.state import AgentState
 from agent.transport import GATEWAY_ERRORS, Transport, TransportError
 
@@ -50,12 +52,14 @@ class Sender:
         state: AgentState,
         batch_max: int = 100,
         backoff: Backoff | None = None,
+        now: Callable[[], tuple[datetime, clock.BootTime | None]] = clock.now,
     ):
         self.outbox = outbox
         self.transport = transport
         self.state = state
         self.batch_max = batch_max
         self.backoff = backoff or Backoff()
+        self.now = now
         self.limit = batch_max
         # While bisecting after a refused batch: how many events at the head of the queue the
         # refused one must be among, and how many single events were rejected in a row.
@@ -85,7 +89,9 @@ class Sender:
         batch = self.outbox.pending(self.limit)
         if not batch:
             return None
-        payload = {"sent_at": iso(utc_now()), "events": [event.wire() for event in batch]}
+        sent_at, boot = self.now()
+        events = [event.wire(sent_at, boot) for event in batch]
+        payload = {"sent_at": iso(sent_at), "events": events}
         try:
             response = self.transport.post(SCANS_PATH, payload)
         except TransportError as exc:

@@ -132,3 +132,25 @@ def test_a_read_only_view_sees_the_events_and_cannot_write(tmp_path):
         reader.add("0A0B0C0D", T0)
     reader.close()
     writer.close()
+
+
+def test_an_outbox_from_before_boot_times_keeps_its_waiting_taps(tmp_path):
+    path = tmp_path / "outbox.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "
+        "uid TEXT NOT NULL, read_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', "
+        "settled_at TEXT, outcome TEXT, message TEXT);"
+        "INSERT INTO events (id, uid, read_at) VALUES ('e1', '01020304', '2026-11-23T07:00:00Z');"
+    )
+    old.close()
+    # The operator's `status` may look before the upgraded agent has opened it.
+    assert Outbox(path, read_only=True).pending(10)[0].boot is None
+
+    box = Outbox(path)
+    [waiting] = box.pending(10)
+    box.add("0A0B0C0D", T0)
+
+    assert (waiting.id, waiting.read_at, waiting.boot) == ("e1", T0, None)
+    assert [e.uid for e in box.pending(10)] == ["01020304", "0A0B0C0D"]
+    box.close()

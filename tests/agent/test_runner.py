@@ -56,7 +56,7 @@ def test_a_crashed_reader_is_restarted_and_taps_still_arrive(make_config, fake_s
 def test_a_tap_that_cannot_be_saved_is_reported_loudly(make_config, run_agent, caplog):
     agent = Agent(make_config(), reader=ScriptedReader(["01010101"]))
 
-    def disk_failure(uid, read_at):
+    def disk_failure(uid, read_at, boot):
         raise sqlite3.OperationalError("disk I/O error")
 
     agent.outbox.add = disk_failure
