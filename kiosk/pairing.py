@@ -1,7 +1,8 @@
 """Binding a kiosk browser to its station.
 
-An administrator makes a one-time pairing code; opening its URL in the kiosk's browser stores
-a signed, HttpOnly cookie naming the station and its browser generation. Bumping the
+An administrator makes a one-time pairing code; opening its URL in the kiosk's browser (which
+posts it back: see views.pair) stores a signed, HttpOnly cookie naming the station and its
+browser generation. Bumping the
 generation (admin action) unpairs every browser paired before; the code works once.
 """
 
@@ -36,18 +37,25 @@ def pair_url(code: str) -> str:
     return f"{settings.SITE_URL}{path}" if settings.SITE_URL else path
 
 
+def station_for(code: str) -> Station | None:
+    """The station this code would pair, leaving the code unused."""
+    return _valid(Station.objects, code).first()
+
+
 def redeem(code: str) -> Station | None:
     """The station this code pairs, consuming the code; None if unknown, used or expired."""
     with transaction.atomic():
-        station = (
-            Station.objects.select_for_update()
-            .filter(pairing_code_hash=hash_secret(code), pairing_expires_at__gt=timezone.now())
-            .first()
-        )
+        station = _valid(Station.objects.select_for_update(), code).first()
         if station is not None:
             station.pairing_code_hash, station.pairing_expires_at = "", None
             station.save(update_fields=["pairing_code_hash", "pairing_expires_at"])
     return station
+
+
+def _valid(stations, code: str):
+    return stations.filter(
+        pairing_code_hash=hash_secret(code), pairing_expires_at__gt=timezone.now()
+    )
 
 
 def cookie_value(station: Station) -> str:

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inventory.items.uids import is_uid, normalize_uid
 from inventory.ops.logging import bind_log_context
@@ -68,11 +69,20 @@ def _recorded_late(station: Station, first_id: str) -> int:
     return scans.filter(read_at__gte=since, live=False, status=ScanEvent.Status.APPLIED).count()
 
 
-@require_GET
+# No CSRF token: the one-time code in the URL is the secret, and a page that made a browser
+# post someone's code would only show that station's screen, nothing of the browser's own.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
 def pair(request: HttpRequest, code: str) -> HttpResponse:
-    station = pairing.redeem(code)
+    """GET only asks: link previews in chat and mail scanners open links too, and used the
+    code up before the kiosk could. The page posts the code back at once (or on a tap of its
+    button); the POST pairs."""
+    asking = request.method == "GET"
+    station = pairing.station_for(code) if asking else pairing.redeem(code)
     if station is None:
         return render(request, "kiosk/unpaired.html", {"bad_code": True}, status=404)
+    if asking:
+        return render(request, "kiosk/pair.html", {"station": station})
     response = redirect("kiosk:screen")
     response.set_cookie(
         pairing.COOKIE,

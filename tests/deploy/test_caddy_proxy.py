@@ -166,7 +166,7 @@ def test_the_kiosk_page_pairs_and_its_websocket_gets_a_tap_through_caddy(stack):
     assert "create_station" in body
 
     pair_path = stack["station"]["pair_url"].removeprefix(stack["origin"])
-    status, headers, _ = fetch(stack, pair_path)
+    status, headers, _ = fetch(stack, pair_path, method="POST")
     assert status == 302
     cookie = headers["Set-Cookie"].split(";", 1)[0]
     assert "Secure" in headers["Set-Cookie"]

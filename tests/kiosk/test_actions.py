@@ -24,7 +24,7 @@ def live_tap(station, uid, at=None):
 
 @pytest.fixture
 def paired(client, station):
-    client.get(pairing.pair_url(station.code))
+    client.post(pairing.pair_url(station.code))
     return client
 
 

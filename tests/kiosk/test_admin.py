@@ -78,7 +78,7 @@ def test_the_pairing_page_shows_a_working_link_and_a_qr_code(admin_client, stati
     assert "<svg" in page
     link = re.search(r'href="([^"]*/kiosk/pair/[^"]+)"', page).group(1)
     kiosk_browser = client.__class__()
-    assert kiosk_browser.get(link.removeprefix("http://testserver")).status_code == 302
+    assert kiosk_browser.post(link.removeprefix("http://testserver")).status_code == 302
     assert pairing.station_from_cookie(kiosk_browser.cookies[pairing.COOKIE].value) == station
 
 

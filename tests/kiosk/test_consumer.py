@@ -27,7 +27,7 @@ def communicator(path="/ws/kiosk/", cookies=""):
 def paired_station(name):
     station, _, code = actions.create_station(name=name)
     browser = Client()
-    browser.get(pairing.pair_url(code))
+    browser.post(pairing.pair_url(code))
     return station, f"{pairing.COOKIE}={browser.cookies[pairing.COOKIE].value}"
 
 

@@ -23,7 +23,7 @@ def test_json_output_is_exactly_one_object_and_the_token_works(client):
     assert Station.objects.by_token(data["token"]) == station
     assert data["token"] not in station.token_hash
     assert data["pair_url"].startswith("/kiosk/pair/")
-    assert client.get(data["pair_url"]).status_code == 302
+    assert client.post(data["pair_url"]).status_code == 302
 
 
 def test_the_pairing_url_is_absolute_when_site_url_is_set(settings):

@@ -15,7 +15,7 @@ def test_an_unpaired_browser_is_told_how_to_pair_and_sees_no_data(client, statio
 
 
 def test_the_pairing_link_binds_the_browser_once(client, station):
-    response = client.get(pairing.pair_url(station.code))
+    response = client.post(pairing.pair_url(station.code))
     assert response.status_code == 302
     cookie = response.cookies[pairing.COOKIE]
     assert cookie["httponly"]
@@ -26,13 +26,27 @@ def test_the_pairing_link_binds_the_browser_once(client, station):
     assert station.name in page.content.decode()
 
     other_browser = client.__class__()
+    assert other_browser.post(pairing.pair_url(station.code)).status_code == 404
     assert other_browser.get(pairing.pair_url(station.code)).status_code == 404
+
+
+def test_opening_the_link_only_asks_and_the_page_posts_it_back(client, station, english):
+    # A chat's link preview opens the link first: the kiosk's own visit must still pair.
+    preview = client.get(pairing.pair_url(station.code))
+    assert preview.status_code == 200
+    assert pairing.COOKIE not in preview.cookies
+    page = preview.content.decode()
+    assert f"Pair this screen with kiosk {station.name}" in page
+    assert '<form id="pair" method="post">' in page and ".submit()" in page
+
+    assert client.post(pairing.pair_url(station.code)).status_code == 302
+    assert client.get("/kiosk/").status_code == 200
 
 
 def test_a_forged_or_outdated_cookie_is_not_paired(client, station):
     client.cookies[pairing.COOKIE] = "forged"
     assert client.get("/kiosk/").status_code == 403
-    client.get(pairing.pair_url(station.code))
+    client.post(pairing.pair_url(station.code))
     pairing.unpair_all(station)
     assert client.get("/kiosk/").status_code == 403
 

@@ -28,7 +28,7 @@ def tap(station, uid):
 
 def page(station, language="en", path="/kiosk/"):
     browser = Client()
-    browser.get(pairing.pair_url(pairing.start_pairing(station)))
+    browser.post(pairing.pair_url(pairing.start_pairing(station)))
     browser.cookies["django_language"] = language
     return browser.get(path).content.decode()
 

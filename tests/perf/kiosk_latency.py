@@ -116,7 +116,7 @@ class Http:
 async def open_screen(server, station, port=None) -> websockets.ClientConnection:
     host, port = "127.0.0.1", port or server.ports[0]
     http = Http(host, port)
-    status, headers, _ = await http.request("GET", f"/kiosk/pair/{station['code']}/")
+    status, headers, _ = await http.request("POST", f"/kiosk/pair/{station['code']}/")
     assert status == 302, status
     cookie = headers["set-cookie"].split(";")[0]
     return await websockets.connect(

@@ -13,7 +13,7 @@ def test_seeding_twice_gives_one_dozen_of_each_with_badges_and_tags(capsys, clie
     call_command("seed_demo", "--site", "http://127.0.0.1:8000")
     link = capsys.readouterr().out.strip().splitlines()[-1].split("open ")[1].split()[0]
     assert link.startswith("http://127.0.0.1:8000/kiosk/pair/")
-    assert client.get(link.removeprefix("http://127.0.0.1:8000")).status_code == 302
+    assert client.post(link.removeprefix("http://127.0.0.1:8000")).status_code == 302
     assert Station.objects.filter(name="デモ端末").count() == 1
     assert Employee.objects.count() == 12
     assert Item.objects.count() == 12
