@@ -63,6 +63,18 @@ def env_time(name: str, default: str) -> tuple[int, int]:
     return hours, minutes
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def env_weekdays(name: str, default: str) -> frozenset[int]:
+    """Days of the week written "mon,tue,wed": their numbers (Monday 0), at least one."""
+    raw = env_str(name, default)
+    days = [part.strip().lower() for part in raw.split(",") if part.strip()]
+    if not days or any(day not in WEEKDAYS for day in days):
+        raise ImproperlyConfigured(f"{name} must name days among {','.join(WEEKDAYS)}, not {raw!r}")
+    return frozenset(WEEKDAYS.index(day) for day in days)
+
+
 def database_from_url(url: str, *, base_dir: Path, pool_size: int = 20) -> dict:
     """Django DATABASES entry from `postgres://user:pass@host:port/name` or `sqlite:///path`.
 

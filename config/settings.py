@@ -24,6 +24,7 @@ from config.env import (
     env_str,
     env_time,
     env_url,
+    env_weekdays,
 )
 from config.startup import DEV_SECRET_KEY
 
@@ -147,8 +148,10 @@ TIME_ZONE = env_str("TIME_ZONE", "Asia/Tokyo")
 USE_I18N = True
 USE_TZ = True
 
-# A loan without its own period is due at this local time: today, or tomorrow when taken later.
+# A loan without its own period is due at this local time: today, or the next working day when
+# taken later or on a day off (a tool taken on Friday evening is not overdue all weekend).
 LOAN_DUE_TIME = env_time("LOAN_DUE_TIME", "18:00")
+LOAN_WORKING_DAYS = env_weekdays("LOAN_WORKING_DAYS", "mon,tue,wed,thu,fri")
 
 # Kiosk: a badge tap opens a session that lasts this long after the person's last tap.
 KIOSK_SESSION_SECONDS = env_int("KIOSK_SESSION_SECONDS", 30, minimum=5)

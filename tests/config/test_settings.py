@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import database_from_url, env_bool, env_int, env_time
+from config.env import database_from_url, env_bool, env_int, env_time, env_weekdays
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,13 +57,23 @@ def test_env_helpers_raise_on_garbage(monkeypatch):
     monkeypatch.setenv("X_BOOL", "maybe")
     monkeypatch.setenv("X_INT", "ten")
     monkeypatch.setenv("X_TIME", "25:00")
+    monkeypatch.setenv("X_DAYS", "mon,tues")
+    monkeypatch.setenv("X_NO_DAYS", " , ")
     for read in (
         lambda: env_bool("X_BOOL"),
         lambda: env_int("X_INT", 1),
         lambda: env_time("X_TIME", "18:00"),
+        lambda: env_weekdays("X_DAYS", "mon"),
+        lambda: env_weekdays("X_NO_DAYS", "mon"),
     ):
         with pytest.raises(ImproperlyConfigured):
             read()
+
+
+def test_working_days_are_read_by_name(monkeypatch):
+    monkeypatch.setenv("X_DAYS", " Mon, sat ")
+    assert env_weekdays("X_DAYS", "mon") == {0, 5}
+    assert env_weekdays("X_UNSET", "mon,tue,wed,thu,fri") == {0, 1, 2, 3, 4}
 
 
 def test_database_urls_for_both_vendors():

@@ -27,6 +27,25 @@ def test_is_due_at_the_end_of_the_working_day_or_the_next_one(borrowed, due):
     assert due_at_for(ItemFactory.build(), borrowed) == due
 
 
+@pytest.mark.parametrize(
+    ("borrowed", "due"),
+    [
+        (at(27, 10), at(27, 18)),  # Friday morning: Friday evening
+        (at(27, 19), at(30, 18)),  # Friday evening: Monday
+        (at(28, 10), at(30, 18)),  # a Saturday shift: Monday
+        (at(29, 23), at(30, 18)),  # Sunday night: Monday
+    ],
+)
+def test_a_loan_falls_due_on_a_working_day(borrowed, due):
+    assert due_at_for(ItemFactory.build(), borrowed) == due
+
+
+def test_a_factory_working_saturdays_says_so(settings):
+    settings.LOAN_WORKING_DAYS = frozenset(range(6))  # Monday to Saturday
+    assert due_at_for(ItemFactory.build(), at(27, 19)) == at(28, 18)
+    assert due_at_for(ItemFactory.build(), at(28, 19)) == at(30, 18)
+
+
 def test_follows_the_configured_end_of_day(settings):
     settings.LOAN_DUE_TIME = (17, 15)
     assert due_at_for(ItemFactory.build(), at(24, 9)) == at(24, 17, 15)
