@@ -74,9 +74,9 @@ def _recorded_late(station: Station, first_id: str) -> int:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def pair(request: HttpRequest, code: str) -> HttpResponse:
-    """GET only asks: link previews in chat and mail scanners open links too, and used the
-    code up before the kiosk could. The page posts the code back at once (or on a tap of its
-    button); the POST pairs."""
+    """GET only asks: link previews in chat and mail scanners (some of which run a page's
+    scripts) open links too, and used the code up before the kiosk could. A tap on the page's
+    button posts the code back; the POST pairs."""
     asking = request.method == "GET"
     station = pairing.station_for(code) if asking else pairing.redeem(code)
     if station is None:

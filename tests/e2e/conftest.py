@@ -33,6 +33,13 @@ def browser():
         browser.close()
 
 
+def pair(page, link: str) -> None:
+    """What the person setting up a kiosk does: open the pairing link, tap the button."""
+    page.goto(link)
+    page.click("#pair button")
+    page.wait_for_url("**/kiosk/")
+
+
 @pytest.fixture
 def screenshot():
     ARTIFACTS.mkdir(exist_ok=True)

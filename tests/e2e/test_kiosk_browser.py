@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.e2e.conftest import pair
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -50,7 +51,7 @@ def test_a_paired_kiosk_shows_the_person_then_the_borrow_then_the_return(
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
     page = context.new_page()
     page.add_init_script(COUNT_TONES)
-    page.goto(server.url + station["pair_url"])
+    pair(page, server.url + station["pair_url"])
     page.wait_for_selector("#kiosk-main.idle")
     # The WebSocket is open when htmx says so; taps posted before that would be missed.
     page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
@@ -93,7 +94,7 @@ def test_a_state_answer_older_than_a_push_does_not_put_the_screen_back(server, b
             held.append((route, route.fetch()))
 
     page.route("**/kiosk/state/**", hold_the_first_answer)
-    page.goto(server.url + station["pair_url"])
+    pair(page, server.url + station["pair_url"])
     page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
     while not held:
         page.wait_for_timeout(50)
@@ -116,7 +117,7 @@ def test_a_kiosk_whose_socket_the_server_closed_connects_again_in_its_language(b
         station = json.loads(live.manage("create_station", "Reconnect", "--json"))
         # A browser set to English, never switched: the pushes follow the page's language.
         page = browser.new_page(locale="en-US")
-        page.goto(live.url + station["pair_url"])
+        pair(page, live.url + station["pair_url"])
         page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
         page.wait_for_function("document.querySelector('#kiosk-offline').hidden === false")
         page.wait_for_function(
@@ -134,7 +135,7 @@ def test_demo_mode_lets_a_newcomer_click_through_borrow_and_undo(browser, screen
         pair_line = demo.manage("seed_demo", "--site", demo.url).strip().splitlines()[-1]
         link = pair_line.split("open ")[1].split()[0]
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
-        page.goto(link)
+        pair(page, link)
         page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
         page.wait_for_timeout(300)
 

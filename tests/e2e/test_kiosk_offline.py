@@ -13,6 +13,7 @@ import pytest
 from inventory.ops import demo
 from tests.agent.conftest import AgentProcess, free_port
 from tests.agent.live_kiosk import agent_env, create_station, server_records
+from tests.e2e.conftest import pair
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -60,7 +61,7 @@ def kiosk(server, status_port, browser, tmp_path):
     context.add_cookies([{"name": "django_language", "value": "en", "url": server.url}])
     page = context.new_page()
     try:
-        page.goto(server.url + station["pair_url"])
+        pair(page, server.url + station["pair_url"])
         page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
         yield page, start_agent
     finally:
