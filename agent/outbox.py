@@ -98,13 +98,16 @@ class Outbox:
 
     def _add_boot_columns(self) -> None:
         """An outbox made before taps kept their boot time keeps its waiting taps."""
-        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(events)")}
-        if "boot_id" in columns:
-            return
         self._db.execute("BEGIN IMMEDIATE")
-        self._db.execute("ALTER TABLE events ADD COLUMN boot_id TEXT")
-        self._db.execute("ALTER TABLE events ADD COLUMN since_boot REAL")
-        self._db.execute("COMMIT")
+        try:
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(events)")}
+            if "boot_id" not in columns:
+                self._db.execute("ALTER TABLE events ADD COLUMN boot_id TEXT")
+                self._db.execute("ALTER TABLE events ADD COLUMN since_boot REAL")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         with self._lock:

@@ -19,7 +19,9 @@ def due_at_for(item: Item, borrowed_at: datetime.datetime) -> datetime.datetime:
     day = local.date()
     if local.time() >= datetime.time(hour, minute):
         day += datetime.timedelta(days=1)
-    while day.weekday() not in settings.LOAN_WORKING_DAYS:  # never empty (config.env)
+    for _ in range(6):  # a week at most, whatever the setting holds
+        if day.weekday() in settings.LOAN_WORKING_DAYS:
+            break
         day += datetime.timedelta(days=1)
     tz = timezone.get_current_timezone()
     # Built from the date (not by adding 24 h) so a DST change keeps it at the wall-clock time.

@@ -99,21 +99,21 @@
   // The state is fetched again when the first countdown on the screen runs out (the server
   // says when), after a (re)connect, and it answers for this page: a monitor's own station.
   let shownVersion = Number(document.getElementById("kiosk-timer").dataset.version);
-  let asked = { lateSince: null, again: false };
   function fetchState(lateSince, again = false) {
-    asked = { lateSince, again };
     const url = root.dataset.stateUrl;
     const late = lateSince ? (url.includes("?") ? "&" : "?") + "late_since=" + lateSince : "";
-    htmx.ajax("GET", url + late, { swap: "none" });
+    htmx.ajax("GET", url + late, { swap: "none", headers: again ? { "X-Kiosk-Again": "1" } : {} });
   }
   // An answer read before a tap can arrive after that tap's push: shown, it would put the
   // screen back in time. It is asked for once more instead; the second answer is shown
   // whatever it says (the station's state can go back: a restored backup).
   document.body.addEventListener("htmx:beforeSwap", (event) => {
     const version = /data-version="(\d+)"/.exec(event.detail.serverResponse || "");
-    if (version && Number(version[1]) < shownVersion && !asked.again) {
+    const again = event.detail.requestConfig.headers["X-Kiosk-Again"];
+    if (version && Number(version[1]) < shownVersion && !again) {
       event.detail.shouldSwap = false;
-      fetchState(asked.lateSince, true);
+      const asked = new URL(event.detail.pathInfo.requestPath, location.href);
+      fetchState(asked.searchParams.get("late_since"), true);
     }
   });
   function scheduleRefresh(timer) {
