@@ -22,5 +22,5 @@ class Command(BaseCommand):
         code = pairing.start_pairing(counts["station"])
         self.stdout.write(
             f"Demo kiosk: open {site.rstrip('/')}{pairing.pair_url(code)} in a browser "
-            "(one use; every start prints a new link)."
+            "and press Pair (one use; every start prints a new link)."
         )
