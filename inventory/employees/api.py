@@ -29,4 +29,6 @@ class EmployeeViewSet(viewsets.ModelViewSet):
     serializer_class = EmployeeSerializer
     filterset_class = EmployeeFilter
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    # Codes come from the factory's own lists and may hold a slash ("M8/12"): the whole rest
+    # of the path is the code (there are no routes below one).
+    lookup_value_regex = ".+"

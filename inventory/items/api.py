@@ -45,7 +45,9 @@ class ItemViewSet(viewsets.ModelViewSet):
     serializer_class = ItemSerializer
     filterset_class = ItemFilter
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    # Codes come from the factory's own lists and may hold a slash ("M8/12"): the whole rest
+    # of the path is the code (there are no routes below one).
+    lookup_value_regex = ".+"
 
 
 class TagFilter(django_filters.FilterSet):

@@ -51,6 +51,15 @@ def test_gets_one_employee_by_code_or_404(api, viewer):
     assert missing.json()["code"] == "NOT_FOUND"
 
 
+@pytest.mark.parametrize("path", ["A/12", "A%2F12"])
+def test_a_code_with_a_slash_is_addressable(api, manager, path):
+    EmployeeFactory(code="A/12")
+    api.as_user(manager)
+    assert api.get(f"/api/v1/employees/{path}/").json()["code"] == "A/12"
+    assert api.patch(f"/api/v1/employees/{path}/", {"name": "変更"}).status_code == 200
+    assert Employee.objects.get(code="A/12").name == "変更"
+
+
 def test_a_viewer_cannot_write(api, viewer):
     response = api.as_user(viewer).post("/api/v1/employees/", {"code": "E1", "name": "x"})
     assert response.status_code == 403

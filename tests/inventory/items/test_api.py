@@ -68,3 +68,9 @@ def test_a_loan_period_of_a_year_is_accepted_and_sets_the_due_time(api, manager)
     loan = services.borrow(item=item, employee=EmployeeFactory(), door=Door.API)
 
     assert (loan.due_at - loan.borrowed_at).days == 366
+
+
+def test_a_tool_code_with_a_slash_is_addressable(api, viewer):
+    ItemFactory(code="M8/12")
+    body = api.as_user(viewer).get("/api/v1/items/M8%2F12/").json()
+    assert body["code"] == "M8/12"
