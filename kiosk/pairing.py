@@ -1,9 +1,9 @@
 """Binding a kiosk browser to its station.
 
-An administrator makes a one-time pairing code; opening its URL in the kiosk's browser (which
-posts it back: see views.pair) stores a signed, HttpOnly cookie naming the station and its
-browser generation. Bumping the
-generation (admin action) unpairs every browser paired before; the code works once.
+An administrator makes a one-time pairing code; its URL opened in the kiosk's browser, and the
+page's button tapped (views.pair), stores a signed, HttpOnly cookie naming the station and its
+browser generation. Bumping the generation (admin action) unpairs every browser paired before;
+the code works once.
 """
 
 import datetime
