@@ -46,7 +46,7 @@ SITE_URL = env_str("SITE_URL").rstrip("/")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,13 +66,14 @@ INSTALLED_APPS = [
     "inventory.employees",
     "inventory.items",
     "inventory.loans",
-    "inventory.ops",
+    "inventory.masterdata",
     "kiosk",
+    "inventory.ops",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "inventory.ops.logging.RequestIdMiddleware",
+    "inventory.core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -82,7 +83,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -178,12 +178,12 @@ REST_FRAMEWORK = {
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["inventory.permissions.ReadOrManage"],
-    "DEFAULT_PAGINATION_CLASS": "inventory.pagination.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "inventory.api_schema.AutoSchema",
-    "EXCEPTION_HANDLER": "inventory.api_errors.exception_handler",
+    "DEFAULT_PERMISSION_CLASSES": ["inventory.core.api.permissions.ReadOrManage"],
+    "DEFAULT_PAGINATION_CLASS": "inventory.core.api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "inventory.core.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "inventory.core.api.errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PARSER_CLASSES": ["inventory.api_parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["inventory.core.api.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Counted in the process's memory: with several daphne processes, per process.
     "DEFAULT_THROTTLE_RATES": {"login": "10/minute"},
@@ -225,15 +225,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # One JSON object per line (LOG_FORMAT=json) for journald/Loki; every record carries the request
-# id and the station it concerns (inventory/ops/logging.py).
+# id and the station it concerns (inventory/core/logging.py).
 LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "inventory.ops.logging.ContextFilter"}},
+    "filters": {"context": {"()": "inventory.core.logging.ContextFilter"}},
     "formatters": {
         "plain": {"format": "%(levelname)s %(name)s [%(request_id)s %(station)s] %(message)s"},
-        "json": {"()": "inventory.ops.logging.JsonFormatter"},
+        "json": {"()": "inventory.core.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {

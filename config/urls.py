@@ -3,9 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
-    path("admin/", include("inventory.ops.admin_urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("inventory.api_urls")),
+    path("api/v1/", include("config.api_urls")),
     path("api/v1/kiosk/", include("kiosk.api_urls")),
     path("kiosk/", include("kiosk.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -14,4 +13,4 @@ urlpatterns = [
     path("", include("inventory.ops.urls")),
 ]
 
-handler404 = "inventory.api_errors.page_not_found"
+handler404 = "inventory.core.api.errors.page_not_found"

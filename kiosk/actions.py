@@ -3,19 +3,16 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inventory.core.errors import DomainError
 from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans import services
-from inventory.loans.exceptions import DomainError
 from inventory.loans.models import Door
-from kiosk import broadcast
+from kiosk import broadcast, pairing, state
 from kiosk.models import Station
-
-ENROL_WINDOW = datetime.timedelta(seconds=60)
 
 
 def undo_last_borrow(*, station: Station, loan_id: int) -> bool:
@@ -23,7 +20,7 @@ def undo_last_borrow(*, station: Station, loan_id: int) -> bool:
     station's last borrow and less than a minute old. A screen that was behind must not undo
     someone else's borrow made since; it is brought up to date whatever happens."""
     with transaction.atomic():
-        station = Station.objects.select_for_update().get(pk=station.pk)
+        station = state.lock(station.pk)
         transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
         loan = station.undoable_loan
         if (
@@ -34,8 +31,7 @@ def undo_last_borrow(*, station: Station, loan_id: int) -> bool:
         ):
             return False
         station.undoable_loan, station.undo_expires_at = None, None
-        station.state_version += 1
-        station.save(update_fields=["undoable_loan", "undo_expires_at", "state_version"])
+        state.save(station)
         try:
             services.cancel_loan(
                 loan=loan, door=Door.KIOSK, station=station, reason=_("Undone at the kiosk")
@@ -49,11 +45,13 @@ def end_session(*, station: Station, employee_id: int) -> bool:
     """End the session the screen's button names, if it is still open: not the session of
     whoever badged in since the screen was last brought up to date."""
     with transaction.atomic():
-        ended = Station.objects.filter(pk=station.pk, session_employee_id=employee_id).update(
-            session_employee=None, session_expires_at=None, state_version=F("state_version") + 1
-        )
+        station = state.lock(station.pk)
         transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
-    return bool(ended)
+        if station.session_employee_id != employee_id:
+            return False
+        station.session_employee = station.session_expires_at = None
+        state.save(station)
+    return True
 
 
 def start_enrolment(
@@ -68,23 +66,18 @@ def start_enrolment(
     a banner meanwhile and does not treat that tap as a loan. Returns the deadline."""
     if (employee is None) == (item is None):
         raise ValueError("start_enrolment needs exactly one of employee or item")
-    deadline = timezone.now() + ENROL_WINDOW
+    deadline = timezone.now() + state.ENROL_WINDOW
     with transaction.atomic():
-        Station.objects.select_for_update().filter(pk=station.pk).update(
-            enrol_employee=employee,
-            enrol_item=item,
-            enrol_replace=replace,
-            enrol_expires_at=deadline,
-            state_version=F("state_version") + 1,
-        )
+        station = state.lock(station.pk)
+        station.enrol_employee, station.enrol_item = employee, item
+        station.enrol_replace, station.enrol_expires_at = replace, deadline
+        state.save(station)
         transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
     return deadline
 
 
 def create_station(*, name: str, location: str = "") -> tuple[Station, str, str]:
     """A new station with its agent token and a pairing code (both shown only now)."""
-    from kiosk import pairing
-
     with transaction.atomic():
         station = Station(name=name, location=location)
         token = station.issue_token()

@@ -11,10 +11,10 @@ from rest_framework import authentication, exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inventory.api_errors import error
-from inventory.api_fields import DateTimeField
-from inventory.items.uids import normalize_uid
-from inventory.ops.logging import bind_log_context
+from inventory.core.api.errors import error
+from inventory.core.api.fields import DateTimeField
+from inventory.core.logging import bind_log_context
+from inventory.core.uids import normalize_uid
 from kiosk import broadcast
 from kiosk.models import AGENT_STATUS_FIELDS, Station
 from kiosk.scans import Scan, record_scans

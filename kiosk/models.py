@@ -106,11 +106,27 @@ class Station(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def is_online(self, now: datetime.datetime | None = None) -> bool:
-        """Heard from within STATION_OFFLINE_SECONDS: one meaning for the admin, the dashboard
-        and the station alerts."""
-        limit = datetime.timedelta(seconds=settings.STATION_OFFLINE_SECONDS)
-        return bool(self.last_seen_at and (now or timezone.now()) - self.last_seen_at < limit)
+    @staticmethod
+    def offline_after() -> datetime.timedelta:
+        return datetime.timedelta(seconds=settings.STATION_OFFLINE_SECONDS)
+
+    def last_heard(self, *, restored: datetime.datetime | None = None):
+        """The agent's last heartbeat, None when it was never heard from. After a restore the
+        heartbeat times came back with the archive: then no earlier than the restore."""
+        if self.last_seen_at is None or restored is None:
+            return self.last_seen_at
+        return max(self.last_seen_at, restored)
+
+    def is_online(
+        self,
+        now: datetime.datetime | None = None,
+        *,
+        restored: datetime.datetime | None = None,
+    ) -> bool:
+        """Heard from within STATION_OFFLINE_SECONDS: the one meaning of online for the admin,
+        the dashboard, the station alerts and the kiosk screen."""
+        heard = self.last_heard(restored=restored)
+        return heard is not None and (now or timezone.now()) - heard < self.offline_after()
 
     def issue_token(self) -> str:
         """A new agent token (the old one stops working); returned once, stored hashed."""
@@ -172,3 +188,13 @@ class ScanEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.uid} @ {self.station_id}: {self.outcome or self.status}"
+
+
+class UnknownTag(ScanEvent):
+    """The admin's inbox of UIDs tapped at a kiosk that belong to nobody yet (a proxy: the
+    scans themselves, listed by UID)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("unknown tag")
+        verbose_name_plural = _("unknown tags inbox")

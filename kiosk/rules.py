@@ -8,29 +8,17 @@ inventory.loans.services; this module only decides which use case a tap is.
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from inventory.core.errors import DomainError, EmployeeNotActive, TapBeforeLoan
 from inventory.items.models import Item, Tag
 from inventory.items.services import enrol_tag
 from inventory.loans import services
-from inventory.loans.exceptions import DomainError, EmployeeNotActive
 from inventory.loans.models import Door, Loan
+from kiosk import state
 from kiosk.models import ScanEvent, Station
 
-
-class TapBeforeLoan(DomainError):
-    code = "TAP_BEFORE_LOAN"
-    template = gettext_lazy(
-        "This tap was read before %(item)s was lent to %(holder)s (%(since)s) elsewhere, so it "
-        "was not applied. If the tool changed hands in between, record that in the admin."
-    )
-
-
-REPEAT_WINDOW = datetime.timedelta(seconds=2)
-UNDO_WINDOW = datetime.timedelta(seconds=60)
 Outcome = ScanEvent.Outcome
 
 
@@ -51,14 +39,14 @@ def apply(tap: Tap) -> None:
     if (
         station.last_uid == event.uid
         and station.last_uid_at
-        and (tap.at - station.last_uid_at < REPEAT_WINDOW)
+        and (tap.at - station.last_uid_at < state.REPEAT_WINDOW)
     ):
         station.last_uid_at = tap.at
         _done(event, Outcome.IGNORED_REPEAT, _("Same tag read again; ignored."))
         return
     station.last_uid, station.last_uid_at = event.uid, tap.at
 
-    if enrolling(station, tap.at):
+    if state.enrolling(station, tap.at):
         _enrol(tap)
     elif tap.tag is None:
         _done(
@@ -78,14 +66,14 @@ def _badge(tap: Tap) -> None:
     if not employee.is_active:
         _refuse(event, EmployeeNotActive(employee=employee.name, status=employee.status_label))
         return
-    if session_employee(station, tap.at) == employee:
+    if state.session_employee(station, tap.at) == employee:
         _end_session(station)
         _done(event, Outcome.SESSION_ENDED, _("Goodbye, %(name)s.") % {"name": employee.name})
         return
     station.session_employee = employee
-    station.session_expires_at = tap.at + _session_window()
+    station.session_expires_at = tap.at + state.session_window()
     _done(event, Outcome.SESSION_STARTED, _("Hello, %(name)s.") % {"name": employee.name})
-    waiting = waiting_item(station, tap.at)
+    waiting = state.waiting_item(station, tap.at)
     if waiting is not None:
         # Any order works: the tool tapped just before this badge is borrowed now.
         station.waiting_item = station.waiting_expires_at = None
@@ -96,7 +84,7 @@ def _badge(tap: Tap) -> None:
 def _tool(tap: Tap) -> None:
     station, event = tap.station, tap.event
     event.item = tap.tag.item
-    employee = session_employee(station, tap.at)
+    employee = state.session_employee(station, tap.at)
     how = {"door": Door.KIOSK, "station": station, "at": tap.at}
     try:
         # One lock and one look at the tool, for the decision and for the use case it picks;
@@ -113,7 +101,7 @@ def _tool(tap: Tap) -> None:
                     since=_local(holder.borrowed_at),
                 )
             if employee is not None:
-                station.session_expires_at = tap.at + _session_window()
+                station.session_expires_at = tap.at + state.session_window()
                 event.employee = employee
                 if holder is None:
                     _borrowed(tap, tool.lend_to(employee, **how))
@@ -127,7 +115,7 @@ def _tool(tap: Tap) -> None:
             else:
                 services.ensure_loanable(tool.item, tap.at)
                 station.waiting_item = tool.item
-                station.waiting_expires_at = tap.at + _session_window()
+                station.waiting_expires_at = tap.at + state.session_window()
                 _done(
                     event,
                     Outcome.AWAITING_BADGE,
@@ -157,7 +145,7 @@ def _borrowed(tap: Tap, loan: Loan) -> None:
     station, event = tap.station, tap.event
     event.loan = loan
     if event.live:
-        station.undoable_loan, station.undo_expires_at = loan, tap.at + UNDO_WINDOW
+        station.undoable_loan, station.undo_expires_at = loan, tap.at + state.UNDO_WINDOW
     _done(
         event,
         Outcome.BORROWED,
@@ -216,27 +204,6 @@ def _enrol(tap: Tap) -> None:
     )
 
 
-def session_employee(station: Station, at: datetime.datetime):
-    """Whose session is open on the station at `at`, or None."""
-    if (
-        station.session_employee_id
-        and station.session_expires_at
-        and at < station.session_expires_at
-    ):
-        return station.session_employee
-    return None
-
-
-def waiting_item(station: Station, at: datetime.datetime) -> Item | None:
-    if station.waiting_item_id and station.waiting_expires_at and at < station.waiting_expires_at:
-        return station.waiting_item
-    return None
-
-
-def enrolling(station: Station, at: datetime.datetime) -> bool:
-    return bool(station.enrol_expires_at and at < station.enrol_expires_at)
-
-
 def _closed(station: Station, loan: Loan) -> None:
     """A loan that has ended can no longer be undone: the screen stops offering it."""
     if station.undoable_loan_id == loan.pk:
@@ -245,10 +212,6 @@ def _closed(station: Station, loan: Loan) -> None:
 
 def _end_session(station: Station) -> None:
     station.session_employee = station.session_expires_at = None
-
-
-def _session_window() -> datetime.timedelta:
-    return datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
 
 
 def _done(event: ScanEvent, outcome: str, message: str) -> None:

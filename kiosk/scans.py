@@ -18,7 +18,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from inventory.items.models import Tag
-from kiosk import broadcast, rules
+from kiosk import broadcast, rules, state
 from kiosk.metrics import TAP_SECONDS
 from kiosk.models import ScanEvent, Station
 
@@ -95,16 +95,10 @@ def _record(
     timings = []
     apply = _apply_isolated if isolate else rules.apply
     with transaction.atomic():
-        # Lock, then read. A row joined into the locking statement would be the one PostgreSQL
-        # saw before waiting for the lock (it re-reads only the locked row): a session opened by
-        # the batch we waited for would look absent.
-        Station.objects.select_for_update().filter(pk=station.pk).values_list("pk").get()
         # What nearly every tap and the screen push read comes along: the session's person and
         # the tool the undo button names. A waiting tool or an enrolment target is loaded only
         # by the taps that need it.
-        station = Station.objects.select_related("session_employee", "undoable_loan__item").get(
-            pk=station.pk
-        )
+        station = state.lock(station.pk, "session_employee", "undoable_loan__item")
         known = ScanEvent.objects.in_bulk([scan.id for scan in scans if scan.id])
         tags = _active_tags(scans)
         new_events = []
@@ -150,8 +144,7 @@ def _record(
                 results[position] = _reject(station, scan, received_at, known, new_events)
         ScanEvent.objects.bulk_create(new_events)
         station.last_seen_at = received_at
-        station.state_version += 1  # the row is locked: no other batch counts at once
-        station.save(update_fields=STATE_FIELDS)
+        state.save(station, also=("last_seen_at",))
         if new_events:
             # robust: a screen that misses a push must never undo or fail the recorded taps.
             transaction.on_commit(lambda: broadcast.taps_recorded(station, new_events), robust=True)
@@ -164,30 +157,6 @@ def _active_tags(scans: list[Scan]) -> dict[str, Tag]:
         tag.uid: tag
         for tag in Tag.objects.active().filter(uid__in=uids).select_related("employee", "item")
     }
-
-
-STATE_FIELDS = [
-    "last_seen_at",
-    "session_employee",
-    "session_expires_at",
-    "waiting_item",
-    "waiting_expires_at",
-    "last_uid",
-    "last_uid_at",
-    "undoable_loan",
-    "undo_expires_at",
-    "enrol_employee",
-    "enrol_item",
-    "enrol_replace",
-    "enrol_expires_at",
-    "state_version",
-]
-
-
-@functools.cache
-def _state_attnames() -> list[str]:
-    # Column names (session_employee_id...): reading them never loads a related row.
-    return [Station._meta.get_field(field).attname for field in STATE_FIELDS]
 
 
 def _again(station: Station, event: ScanEvent) -> Result:
@@ -206,7 +175,7 @@ def _apply_isolated(tap: rules.Tap) -> None:
     """A tap in a savepoint of its own: if it fails, the batch's other taps stay applied."""
     # The station's state as it was before this tap: a tap that fails must not leave it half
     # changed (the savepoint undoes the rows, not this object).
-    before = {name: getattr(tap.station, name) for name in _state_attnames()}
+    before = state.snapshot(tap.station)
     try:
         with transaction.atomic():
             rules.apply(tap)
@@ -216,8 +185,7 @@ def _apply_isolated(tap: rules.Tap) -> None:
         # A bug must not wedge a kiosk's queue forever: record the tap as rejected (visible in
         # the admin and in the agent's outbox) and let the taps behind it through.
         log.exception("tap %s on station %s could not be applied", tap.event.id, tap.station.pk)
-        for name, value in before.items():
-            setattr(tap.station, name, value)  # an id that changes drops its cached object
+        state.restore(tap.station, before)
         tap.event.status = ScanEvent.Status.REJECTED
         tap.event.outcome, tap.event.loan = "", None
         tap.event.message = _(

@@ -6,14 +6,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from inventory.loans.models import Loan
-from inventory.ops import demo
-from kiosk import rules
+from kiosk import demo, state
 from kiosk.models import ScanEvent, Station
 
 Outcome = ScanEvent.Outcome
-
-# The screen says "reader disconnected" when the agent has been silent this long.
-HEARTBEAT_STALE = datetime.timedelta(seconds=30)
 
 
 def load_station(station_id: int) -> Station:
@@ -34,7 +30,7 @@ def screen_context(
     loans with their tools; without one, the count of all tools out (no names on the idle
     screen). Station relations are read only when they are shown."""
     now = now or timezone.now()
-    employee = rules.session_employee(station, now)
+    employee = state.session_employee(station, now)
     holdings = (
         list(
             Loan.objects.open().filter(employee=employee).select_related("item").order_by("due_at")
@@ -45,9 +41,9 @@ def screen_context(
     tools_out = None if employee else Loan.objects.open().count()
     deadlines = {
         "session": station.session_expires_at if employee else None,
-        "waiting": station.waiting_expires_at if rules.waiting_item(station, now) else None,
+        "waiting": station.waiting_expires_at if state.waiting_item(station, now) else None,
         "undo": station.undo_expires_at if station.undoable_loan_id else None,
-        "enrol": station.enrol_expires_at if rules.enrolling(station, now) else None,
+        "enrol": station.enrol_expires_at if state.enrolling(station, now) else None,
     }
     left = {
         name: (moment - now).total_seconds()
@@ -83,9 +79,11 @@ def reader_context(station_id: int) -> dict:
 
 def _reader(station: Station, now: datetime.datetime) -> dict:
     age = (now - station.last_seen_at).total_seconds() if station.last_seen_at else None
-    silent = age is None or age > HEARTBEAT_STALE.total_seconds()
+    silent = not station.is_online(now)
     return {
         "age": age,
+        # The page keeps counting while no heartbeat is pushed to it.
+        "silent_after_ms": int(Station.offline_after().total_seconds() * 1000),
         # None means the agent never said (no heartbeat yet): not a reason to alarm anyone.
         "ok": station.reader_connected is not False and not silent,
         "silent": silent,

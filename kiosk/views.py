@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from inventory.items.uids import is_uid, normalize_uid
-from inventory.ops.logging import bind_log_context
+from inventory.core.logging import bind_log_context
+from inventory.core.uids import is_uid, normalize_uid
 from kiosk import actions, pairing
 from kiosk.models import ScanEvent, Station
 from kiosk.scans import Scan, record_scans

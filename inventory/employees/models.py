@@ -1,22 +1,14 @@
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from inventory.items.uids import is_uid, normalize_uid
+from inventory.core.search import text_or_uid
 
 
 class EmployeeQuerySet(models.QuerySet):
     def search(self, term: str):
         """Code, name, reading (kana) or any of the person's tag UIDs."""
-        from inventory.items.models import Tag
-
-        term = term.strip()
-        if not term:
-            return self
-        match = Q(code__icontains=term) | Q(name__icontains=term) | Q(reading__icontains=term)
-        if is_uid(term):
-            match |= Exists(Tag.objects.filter(employee=OuterRef("pk"), uid=normalize_uid(term)))
-        return self.filter(match)
+        return text_or_uid(self, term, fields=["code", "name", "reading"])
 
 
 class Employee(models.Model):

@@ -4,8 +4,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from inventory.core.uids import is_uid, normalize_uid
 from inventory.items.models import Item, Tag
-from inventory.items.uids import is_uid, normalize_uid
+from inventory.loans.history import loans_of
+from inventory.loans.models import Loan
 
 
 class TagForm(forms.ModelForm):
@@ -26,7 +28,7 @@ class TagForm(forms.ModelForm):
     def save(self, commit=True):
         tag = super().save(commit=False)
         if "active" in self.changed_data:
-            tag.deactivated_at = None if tag.active else timezone.now()
+            tag.set_active(tag.active)
         if commit:
             tag.save()
         return tag
@@ -84,8 +86,6 @@ class ItemAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        from inventory.loans.models import Loan
-
         open_loan = Loan.objects.open().filter(item=OuterRef("pk"))
         return (
             super()
@@ -119,8 +119,6 @@ class ItemAdmin(admin.ModelAdmin):
             obj.save()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from inventory.loans.history import loans_of
-
         extra_context = {**(extra_context or {}), **loans_of(item=object_id)}
         return super().change_view(request, object_id, form_url, extra_context)
 

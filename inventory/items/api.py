@@ -1,15 +1,14 @@
 import django_filters
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Prefetch
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 
+from inventory.core.uids import is_uid, normalize_uid
 from inventory.items.models import Item, Tag
 from inventory.items.serializers import ItemSerializer, TagSerializer
 from inventory.items.services import enrol_tag
-from inventory.items.uids import is_uid, normalize_uid
 from inventory.loans.models import Loan
 
 
@@ -101,7 +100,7 @@ class TagViewSet(
         if active == serializer.instance.active:
             self._save(serializer)
         else:
-            self._save(serializer, deactivated_at=None if active else timezone.now())
+            self._save(serializer, **Tag.activity(active=active))
 
     def _save(self, serializer, **extra):
         try:

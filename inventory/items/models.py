@@ -2,11 +2,13 @@ import datetime
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from inventory.core.search import text_or_uid
+from inventory.core.uids import normalize_uid
 from inventory.employees.models import Employee
-from inventory.items.uids import is_uid, normalize_uid
 
 LOAN_PERIOD_MIN = datetime.timedelta(minutes=1)
 LOAN_PERIOD_MAX = datetime.timedelta(days=366)
@@ -15,18 +17,7 @@ LOAN_PERIOD_MAX = datetime.timedelta(days=366)
 class ItemQuerySet(models.QuerySet):
     def search(self, term: str):
         """Code, name, category, location or any of the tool's tag UIDs."""
-        term = term.strip()
-        if not term:
-            return self
-        match = (
-            Q(code__icontains=term)
-            | Q(name__icontains=term)
-            | Q(category__icontains=term)
-            | Q(location__icontains=term)
-        )
-        if is_uid(term):
-            match |= Exists(Tag.objects.filter(item=OuterRef("pk"), uid=normalize_uid(term)))
-        return self.filter(match)
+        return text_or_uid(self, term, fields=["code", "name", "category", "location"])
 
 
 class Item(models.Model):
@@ -96,6 +87,9 @@ class TagQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
 
+    def deactivate(self, now: datetime.datetime | None = None) -> int:
+        return self.active().update(**Tag.activity(active=False, now=now))
+
 
 class Tag(models.Model):
     """An NFC UID bound to exactly one employee (a badge) or one tool.
@@ -156,3 +150,14 @@ class Tag(models.Model):
     def clean(self):
         if self.uid:
             self.uid = normalize_uid(self.uid)
+
+    @staticmethod
+    def activity(*, active: bool, now: datetime.datetime | None = None) -> dict:
+        """The fields that say whether a tag is in use: a deactivated tag stays, with the
+        moment it stopped working, as the record of who carried which card."""
+        return {"active": active, "deactivated_at": None if active else now or timezone.now()}
+
+    def set_active(self, active: bool) -> None:
+        """Deactivate or reactivate (the caller saves)."""
+        for field, value in self.activity(active=active).items():
+            setattr(self, field, value)

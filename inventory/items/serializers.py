@@ -3,9 +3,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from inventory.core.uids import normalize_uid
 from inventory.employees.models import Employee
 from inventory.items.models import Item, Tag
-from inventory.items.uids import normalize_uid
 
 
 class HolderSerializer(serializers.Serializer):

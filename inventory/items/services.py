@@ -1,12 +1,11 @@
 """Enrolling NFC tags: the one place that binds a UID to a person or a tool."""
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from inventory.core.errors import TagInUse
+from inventory.core.uids import normalize_uid
 from inventory.employees.models import Employee
 from inventory.items.models import Item, Tag
-from inventory.items.uids import normalize_uid
-from inventory.loans.exceptions import TagInUse
 
 
 def enrol_tag(
@@ -38,7 +37,7 @@ def enrol_tag(
                 return existing
             raise TagInUse(uid=uid, owner=existing.employee or existing.item)
         if replace:
-            Tag.objects.active().filter(**owner).update(active=False, deactivated_at=timezone.now())
+            Tag.objects.filter(**owner).deactivate()
         try:
             # A second enrolment of the same UID racing this one meets the unique index.
             with transaction.atomic():

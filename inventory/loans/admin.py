@@ -1,19 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.http import HttpResponseRedirect
-from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from inventory.employees.models import Employee
-from inventory.items.models import Item
-from inventory.loans import admin_views, services
-from inventory.loans.exceptions import DomainError
-from inventory.loans.history import search_events
-from inventory.loans.models import OPEN, Door, Loan, LoanEvent
-from inventory.readonly_admin import ReadOnlyAdmin
+from inventory.core.errors import DomainError
+from inventory.core.readonly_admin import ReadOnlyAdmin
+from inventory.loans import services
+from inventory.loans.models import Door, Loan, LoanEvent
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -21,23 +15,11 @@ class StateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [
-            ("open", _("Open")),
-            ("overdue", _("Overdue")),
-            ("returned", _("Returned")),
-            ("cancelled", _("Cancelled")),
-        ]
+        return Loan.State.choices
 
     def queryset(self, request, queryset):
-        match self.value():
-            case "open":
-                return queryset.filter(OPEN)
-            case "overdue":
-                return queryset.filter(OPEN & Q(due_at__lt=timezone.now()))
-            case "returned":
-                return queryset.filter(returned_at__isnull=False)
-            case "cancelled":
-                return queryset.filter(cancelled_at__isnull=False)
+        if self.value() in Loan.State.values:
+            return queryset.in_state(self.value())
         return queryset
 
 
@@ -91,24 +73,9 @@ class LoanAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
 
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("overdue/", view(admin_views.overdue), name="loans_loan_overdue"),
-            path("export/", view(admin_views.export), name="loans_loan_export"),
-            path("<int:object_id>/correct/", view(admin_views.correct), name="loans_loan_correct"),
-            *super().get_urls(),
-        ]
-
     def get_search_results(self, request, queryset, search_term):
         # Code, name, reading (kana) or any tag UID in any spelling, of the person or the tool.
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        match = Q(employee__in=Employee.objects.search(term)) | Q(
-            item__in=Item.objects.search(term)
-        )
-        return queryset.filter(match), False
+        return queryset.search(search_term), False
 
     def lookup_allowed(self, lookup, value, request=None):
         # The employee and tool pages link to "all loans of this person / tool".
@@ -172,11 +139,7 @@ class LoanAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("state"))
     def state(self, loan):
-        if loan.returned_at:
-            return _("Returned")
-        if loan.cancelled_at:
-            return _("Cancelled")
-        return _("Overdue") if loan.is_overdue() else _("Open")
+        return loan.state().label
 
     @admin.action(description=_("Return selected loans"), permissions=["change"])
     def return_selected(self, request, queryset):
@@ -228,4 +191,4 @@ class LoanEventAdmin(ReadOnlyAdmin):
     search_fields = ["item_code", "item_name", "employee_code", "employee_name", "username"]
 
     def get_search_results(self, request, queryset, search_term):
-        return search_events(queryset, search_term), False
+        return queryset.search(search_term), False

@@ -1,20 +1,21 @@
 """Loan pages in the admin beyond the model's own: the overdue list, the CSV export and the
-correction form. LoanAdmin.get_urls mounts them; each checks the loan permission it needs."""
+correction form."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inventory.csv_text import csv_download
+from inventory.core.admin_pages import admin_page
+from inventory.core.csv_text import csv_download
+from inventory.core.errors import DomainError
 from inventory.loans import services
-from inventory.loans.exceptions import DomainError
-from inventory.loans.export import STATES, export_loans, loans_to_export
+from inventory.loans.export import export_loans, loans_to_export
 from inventory.loans.models import Door, Loan
+from kiosk.models import Station
 
 
 def _page(request, template, title, **context):
@@ -25,10 +26,9 @@ def _page(request, template, title, **context):
     )
 
 
+@admin_page("loans/loan/overdue/", name="loans_loan_overdue", permissions=["loans.view_loan"])
 def overdue(request):
     """Open loans past due, the latest first, with whom to call. One query for any length."""
-    if not request.user.has_perm("loans.view_loan"):
-        raise PermissionDenied
     now = timezone.now()
     loans = Loan.objects.overdue(now).with_related().order_by("due_at", "pk")
     return _page(request, "admin/loans/overdue.html", _("Overdue tools"), loans=loans, now=now)
@@ -43,12 +43,10 @@ class ExportForm(forms.Form):
         label=_("Station"), queryset=None, required=False, empty_label=_("All stations")
     )
     state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("All loans")), *STATES.items()]
+        label=_("State"), required=False, choices=[("", _("All loans")), *Loan.State.choices]
     )
 
     def __init__(self, *args, **kwargs):
-        from kiosk.models import Station
-
         super().__init__(*args, **kwargs)
         self.fields["station"].queryset = Station.objects.only("name")
         for name in ("date_from", "date_to"):
@@ -60,9 +58,8 @@ class ExportForm(forms.Form):
         return data
 
 
+@admin_page("loans/loan/export/", name="loans_loan_export", permissions=["loans.view_loan"])
 def export(request):
-    if not request.user.has_perm("loans.view_loan"):
-        raise PermissionDenied
     form = ExportForm(request.GET if "download" in request.GET else None)
     if not form.is_valid():
         return _page(request, "admin/loans/export.html", _("Export loan history"), form=form)
@@ -85,9 +82,12 @@ class CorrectForm(forms.Form):
     )
 
 
+@admin_page(
+    "loans/loan/<int:object_id>/correct/",
+    name="loans_loan_correct",
+    permissions=["loans.change_loan"],
+)
 def correct(request, object_id):
-    if not request.user.has_perm("loans.change_loan"):
-        raise PermissionDenied
     loan = get_object_or_404(Loan.objects.with_related(), pk=object_id)
     initial = {
         "borrowed_at": loan.borrowed_at,

@@ -1,18 +1,14 @@
 import django_filters
-from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from inventory.api_errors import error
-from inventory.api_filters import IdFilter, LocalDayFilter
-from inventory.employees.models import Employee
-from inventory.items.models import Item
-from inventory.loans import services
-from inventory.loans.history import search_events
-from inventory.loans.models import OPEN, Door, Loan, LoanEvent
+from inventory.core.api.errors import error
+from inventory.core.api.filters import IdFilter, LocalDayFilter
+from inventory.loans import lookups, services
+from inventory.loans.models import Door, Loan, LoanEvent
 from inventory.loans.serializers import (
     BorrowSerializer,
     CancelSerializer,
@@ -38,9 +34,7 @@ class WhoWhatWhereFilter(django_filters.FilterSet):
         fields = []
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(
-            Q(employee__in=Employee.objects.search(value)) | Q(item__in=Item.objects.search(value))
-        )
+        return queryset.search(value)
 
 
 class LoanFilter(WhoWhatWhereFilter):
@@ -52,11 +46,10 @@ class LoanFilter(WhoWhatWhereFilter):
         fields = []
 
     def filter_open(self, queryset, name, value):
-        return queryset.filter(OPEN) if value else queryset.exclude(OPEN)
+        return queryset.open() if value else queryset.closed()
 
     def filter_overdue(self, queryset, name, value):
-        overdue = OPEN & Q(due_at__lt=timezone.now())
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        return queryset.overdue() if value else queryset.not_overdue()
 
 
 # `from` and `to` are Python keywords, so they cannot be declared in the class body.
@@ -93,8 +86,8 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def create(self, request):
         data = _valid(BorrowSerializer, request)
         loan = services.borrow(
-            item=services.find_item(data["item"]),
-            employee=services.find_employee(data["employee"]),
+            item=lookups.find_item(data["item"]),
+            employee=lookups.find_employee(data["employee"]),
             door=Door.API,
             by=request.user,
             due_at=data.get("due_at"),
@@ -157,7 +150,7 @@ class HistoryFilter(django_filters.FilterSet):
         fields = ["kind", "door"]
 
     def filter_search(self, queryset, name, value):
-        return search_events(queryset, value)
+        return queryset.search(value)
 
 
 HistoryFilter.base_filters["from"] = LocalDayFilter(

@@ -8,20 +8,13 @@ memory of one chunk. Times are local (the configured TIME_ZONE) in a form Excel 
 import datetime
 from collections.abc import Iterator
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inventory.csv_text import stream_csv
-from inventory.days import before_end_of, on_or_after
-from inventory.loans.models import OPEN, Door, Loan
+from inventory.core.csv_text import stream_csv
+from inventory.core.days import before_end_of, on_or_after
+from inventory.loans.models import Door, Loan
 
-STATES = {
-    "open": _("Open"),
-    "overdue": _("Overdue"),
-    "returned": _("Returned"),
-    "cancelled": _("Cancelled"),
-}
 CHUNK = 2000
 
 _FIELDS = [
@@ -68,15 +61,8 @@ def loans_to_export(
         loans = loans.filter(item__code=item)
     if station:
         loans = loans.filter(station_id=station)
-    match state:
-        case "open":
-            loans = loans.filter(OPEN)
-        case "overdue":
-            loans = loans.filter(OPEN & Q(due_at__lt=now))
-        case "returned":
-            loans = loans.filter(returned_at__isnull=False)
-        case "cancelled":
-            loans = loans.filter(cancelled_at__isnull=False)
+    if state:
+        loans = loans.in_state(state, now)
     return loans
 
 
@@ -85,7 +71,7 @@ def export_loans(loans, *, now: datetime.datetime | None = None) -> Iterator[byt
     # Translated once, not per row: a lazy label costs a catalogue lookup on every use.
     doors = {value: str(label) for value, label in Door.choices}
     conditions = {value: str(label) for value, label in Loan.Condition.choices}
-    states = {key: str(label) for key, label in STATES.items()}
+    states = {key: str(label) for key, label in Loan.State.choices}
     tz = timezone.get_current_timezone()
     rows = loans.values_list(*_COLUMNS).iterator(chunk_size=CHUNK)
 
@@ -103,7 +89,11 @@ def export_loans(loans, *, now: datetime.datetime | None = None) -> Iterator[byt
                 local(due_at),
                 local(returned_at),
                 local(cancelled_at),
-                states[_state(returned_at, cancelled_at, due_at, now)],
+                states[
+                    Loan.state_of(
+                        returned_at=returned_at, cancelled_at=cancelled_at, due_at=due_at, now=now
+                    )
+                ],
                 station or "",
                 doors.get(door, door),
                 conditions.get(condition, condition),
@@ -111,11 +101,3 @@ def export_loans(loans, *, now: datetime.datetime | None = None) -> Iterator[byt
             )
 
     return stream_csv([label for label, _name in _FIELDS], lines())
-
-
-def _state(returned_at, cancelled_at, due_at, now) -> str:
-    if returned_at:
-        return "returned"
-    if cancelled_at:
-        return "cancelled"
-    return "overdue" if due_at < now else "open"

@@ -2,7 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,11 +22,17 @@ class Door(models.TextChoices):
 
 
 class LoanQuerySet(models.QuerySet):
+    """One method per state of Loan.State; every list, filter, export and metric reads the
+    states through these (or through `Loan.state`), so what "open" means is written once."""
+
     def open(self):
         return self.filter(OPEN)
 
-    def overdue(self, now=None):
-        return self.open().filter(due_at__lt=now or timezone.now())
+    def overdue(self, now: datetime.datetime | None = None):
+        return self.filter(_overdue(now or timezone.now()))
+
+    def not_overdue(self, now: datetime.datetime | None = None):
+        return self.exclude(_overdue(now or timezone.now()))
 
     def returned(self):
         return self.filter(returned_at__isnull=False)
@@ -34,11 +40,53 @@ class LoanQuerySet(models.QuerySet):
     def cancelled(self):
         return self.filter(cancelled_at__isnull=False)
 
+    def closed(self):
+        """Returned or cancelled."""
+        return self.exclude(OPEN)
+
+    def in_state(self, state: str, now: datetime.datetime | None = None):
+        """The loans in one of Loan.State's values; "open" includes the overdue ones."""
+        match state:
+            case Loan.State.OPEN:
+                return self.open()
+            case Loan.State.OVERDUE:
+                return self.overdue(now)
+            case Loan.State.RETURNED:
+                return self.returned()
+            case Loan.State.CANCELLED:
+                return self.cancelled()
+        raise ValueError(f"not a loan state: {state!r}")
+
+    def counts(self, now: datetime.datetime | None = None) -> dict[str, int]:
+        """{"open": n, "overdue": n} in one aggregate query (metrics, dashboard)."""
+        return self.aggregate(
+            open=Count("pk", filter=OPEN),
+            overdue=Count("pk", filter=_overdue(now or timezone.now())),
+        )
+
+    def search(self, term: str):
+        """Loans whose person or tool matches the search box (code, name, reading, tag UID)."""
+        if not term.strip():
+            return self
+        return self.filter(
+            Q(employee__in=Employee.objects.search(term)) | Q(item__in=Item.objects.search(term))
+        )
+
     def with_related(self):
         return self.select_related("item", "employee")
 
 
+def _overdue(now: datetime.datetime) -> Q:
+    return OPEN & Q(due_at__lt=now)
+
+
 class Loan(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        OVERDUE = "overdue", _("Overdue")
+        RETURNED = "returned", _("Returned")
+        CANCELLED = "cancelled", _("Cancelled")
+
     class Condition(models.TextChoices):
         OK = "ok", _("OK")
         DAMAGED = "damaged", _("Damaged")
@@ -124,17 +172,52 @@ class Loan(models.Model):
     def __str__(self) -> str:
         return f"{self.item.code} → {self.employee.code}"
 
+    @staticmethod
+    def state_of(*, returned_at, cancelled_at, due_at, now: datetime.datetime) -> "Loan.State":
+        """The state from the loan's times (the export reads them without making loans)."""
+        if returned_at is not None:
+            return Loan.State.RETURNED
+        if cancelled_at is not None:
+            return Loan.State.CANCELLED
+        return Loan.State.OVERDUE if due_at < now else Loan.State.OPEN
+
+    def state(self, now: datetime.datetime | None = None) -> "Loan.State":
+        return self.state_of(
+            returned_at=self.returned_at,
+            cancelled_at=self.cancelled_at,
+            due_at=self.due_at,
+            now=now or timezone.now(),
+        )
+
     @property
     def is_open(self) -> bool:
-        return self.returned_at is None and self.cancelled_at is None
+        return self.state() in (Loan.State.OPEN, Loan.State.OVERDUE)
 
     @property
     def time_out(self) -> datetime.timedelta:
         """How long the tool has been (or was) out."""
         return (self.returned_at or self.cancelled_at or timezone.now()) - self.borrowed_at
 
-    def is_overdue(self, now=None) -> bool:
-        return self.is_open and self.due_at < (now or timezone.now())
+    def is_overdue(self, now: datetime.datetime | None = None) -> bool:
+        return self.state(now) == Loan.State.OVERDUE
+
+
+class LoanEventQuerySet(models.QuerySet):
+    def search(self, term: str):
+        """History entries by the names and codes they recorded (and who recorded them), or by
+        today's records of the same loans (reading in kana, tag UIDs in any spelling)."""
+        term = term.strip()
+        if not term:
+            return self
+        return self.filter(
+            Q(employee_code__icontains=term)
+            | Q(employee_name__icontains=term)
+            | Q(item_code__icontains=term)
+            | Q(item_name__icontains=term)
+            | Q(username__icontains=term)
+            | Q(loan__employee__in=Employee.objects.search(term))
+            | Q(loan__item__in=Item.objects.search(term))
+        )
 
 
 class LoanEvent(models.Model):
@@ -181,6 +264,8 @@ class LoanEvent(models.Model):
     item_code = models.CharField(_("tool code"), max_length=32)
     item_name = models.CharField(_("tool name"), max_length=200)
     details = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = LoanEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("history entry")

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from inventory.api_fields import DateTimeField
+from inventory.core.api.fields import DateTimeField
 from inventory.loans.models import Loan, LoanEvent
 
 
@@ -34,9 +34,9 @@ class LoanSerializer(serializers.ModelSerializer):
         ]
 
     def get_state(self, loan) -> str:
-        if loan.returned_at:
-            return "returned"
-        return "cancelled" if loan.cancelled_at else "open"
+        # Open, returned or cancelled: lateness is `overdue`, so an open loan stays "open".
+        state = loan.state()
+        return Loan.State.OPEN if state == Loan.State.OVERDUE else state
 
     def get_overdue(self, loan) -> bool:
         return loan.is_overdue()

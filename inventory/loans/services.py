@@ -20,20 +20,17 @@ from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from inventory.employees.models import Employee
-from inventory.items.models import LOAN_PERIOD_MAX, Item, Tag
-from inventory.items.uids import is_uid, normalize_uid
-from inventory.loans.due import due_at_for
-from inventory.loans.exceptions import (
+from inventory.core.errors import (
     EmployeeNotActive,
     InvalidRequest,
     ItemNotLoanable,
     ItemOnLoan,
     LoanNotOpen,
-    NotFound,
-    UnknownTag,
     interpolate_lazy,
 )
+from inventory.employees.models import Employee
+from inventory.items.models import LOAN_PERIOD_MAX, Item
+from inventory.loans.due import due_at_for
 from inventory.loans.models import Door, Loan, LoanEvent
 
 if TYPE_CHECKING:
@@ -192,18 +189,41 @@ def lock_tool(item_pk: int) -> Iterator[LockedTool]:
         yield LockedTool(item, latest)
 
 
-def borrow(*, item: Item, employee: Employee, **how) -> Loan:
-    """Lend a tool; `how`: door, and optionally by, station, at, due_at, note."""
+def borrow(
+    *,
+    item: Item,
+    employee: Employee,
+    door: Door,
+    by: User = None,
+    station: Station | None = None,
+    at: datetime.datetime | None = None,
+    due_at: datetime.datetime | None = None,
+    note: str = "",
+) -> Loan:
+    """Lend a tool (due at `due_at`, or as the due policy says)."""
     with lock_tool(item.pk) as tool:
-        return tool.lend_to(employee, **how)
+        return tool.lend_to(
+            employee, door=door, by=by, station=station, at=at, due_at=due_at, note=note
+        )
 
 
-def return_loan(*, loan: Loan, **how) -> Loan:
-    """Close an open loan; `how`: door, and optionally by, station, at, condition, note."""
+def return_loan(
+    *,
+    loan: Loan,
+    door: Door,
+    by: User = None,
+    station: Station | None = None,
+    at: datetime.datetime | None = None,
+    condition: Loan.Condition = Loan.Condition.OK,
+    note: str = "",
+) -> Loan:
+    """Close an open loan; a damaged tool goes to maintenance."""
     with lock_tool(loan.item_id) as tool:
         if tool.open_loan is None or tool.open_loan.pk != loan.pk:
             raise LoanNotOpen(state=_closed_state(loan.pk))
-        return tool.take_back(**how)
+        return tool.take_back(
+            door=door, by=by, station=station, at=at, condition=condition, note=note
+        )
 
 
 def cancel_loan(
@@ -234,13 +254,6 @@ def cancel_loan(
             details={"reason": str(reason)},
         )
     return loan
-
-
-def handover(*, item: Item, employee: Employee, **how) -> tuple[Loan, Loan]:
-    """Return the tool from whoever holds it and lend it to `employee`, in one transaction:
-    either both happen or neither does. Returns (the closed loan, the new loan)."""
-    with lock_tool(item.pk) as tool:
-        return tool.hand_over_to(employee, **how)
 
 
 def correct_loan(
@@ -300,41 +313,6 @@ def correct_loan(
             },
         )
     return loan
-
-
-# Lookups used by every door that names a tool or a person by code or by tag UID.
-
-
-def find_item(ref: str) -> Item:
-    return _find(
-        Item, "item", ref, what=_("Tool"), wrong=_("Tag %(uid)s is an employee badge, not a tool.")
-    )
-
-
-def find_employee(ref: str) -> Employee:
-    return _find(
-        Employee,
-        "employee",
-        ref,
-        what=_("Employee"),
-        wrong=_("Tag %(uid)s is a tool tag, not a badge."),
-    )
-
-
-def _find(model, owner: str, ref: str, *, what, wrong):
-    ref = str(ref).strip()
-    found = model.objects.filter(code=ref).first()
-    if found is None and is_uid(ref):
-        uid = normalize_uid(ref)
-        tag = Tag.objects.active().filter(uid=uid).select_related(owner).first()
-        if tag is None:
-            raise UnknownTag(uid=uid)
-        found = getattr(tag, owner)
-        if found is None:
-            raise InvalidRequest(reason=interpolate_lazy(wrong, {"uid": uid}))
-    if found is None:
-        raise NotFound(what=what, ref=ref)
-    return found
 
 
 # Steps shared by the use cases above.

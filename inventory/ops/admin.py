@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from inventory.core.readonly_admin import ReadOnlyAdmin
 from inventory.ops.models import BackupRun, Notification, PeriodicRun, RestoreRun, StationAlert
-from inventory.readonly_admin import ReadOnlyAdmin
 
 
 @admin.register(BackupRun)

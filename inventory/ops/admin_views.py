@@ -1,178 +1,34 @@
-"""Staff pages that are not one model's: the dashboard and the master import/export.
+"""The staff dashboard: loans, stations and backups at a glance."""
 
-Each view is wrapped by admin.site.admin_view (staff login) in admin_urls.py and checks the
-model permissions of what it reads or writes, as the model admins do.
-"""
-
-import base64
-
-from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from inventory.csv_text import csv_download
+from inventory.core.admin_pages import admin_page
 from inventory.ops import dashboard as numbers
 from inventory.ops.charts import bar_chart
-from inventory.ops.master_export import export_employees, export_items
-from inventory.ops.master_import import PlanChanged, Source, apply_import, plan_import
-
-IMPORT_PERMISSIONS = [
-    "employees.add_employee",
-    "employees.change_employee",
-    "items.add_item",
-    "items.change_item",
-    "items.add_tag",
-    "items.change_tag",
-]
-SESSION_KEY = "master_import"
-MAX_UPLOAD = 10 * 1024 * 1024
 
 
-def _require(request, *permissions):
-    if not request.user.has_perms(permissions):
-        raise PermissionDenied
-
-
-def _page(request, template, title, **context):
-    return TemplateResponse(
-        request, template, {**admin.site.each_context(request), "title": title, **context}
-    )
-
-
+@admin_page("dashboard/", name="ops_dashboard", permissions=["loans.view_loan"])
 def dashboard(request):
-    _require(request, "loans.view_loan")
     board = numbers.build()
     per_day = bar_chart(
         [(formats.date_format(day, "n/j"), count) for day, count in board.per_day], label_every=5
     )
     per_hour = bar_chart([(hour, count) for hour, count in board.per_hour], label_every=3)
     most = max((count for _code, _name, count in board.top_tools), default=0)
-    return _page(
-        request,
-        "admin/ops/dashboard.html",
-        _("Dashboard"),
-        board=board,
-        per_day=per_day,
-        per_hour=per_hour,
-        top_tools=[
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Dashboard"),
+        "board": board,
+        "per_day": per_day,
+        "per_hour": per_hour,
+        "top_tools": [
             (code, name, count, 100 * count // most if most else 0)
             for code, name, count in board.top_tools
         ],
-        stations=[(station, board.station_is_stale(station)) for station in board.stations],
-    )
-
-
-class ImportForm(forms.Form):
-    employees = forms.FileField(label=_("Employees CSV"), required=False)
-    items = forms.FileField(label=_("Tools CSV"), required=False)
-    replace = forms.BooleanField(
-        label=_("Replace"),
-        required=False,
-        help_text=_(
-            "Deactivate employees and retire tools that the uploaded file does not list. "
-            "Nothing is deleted."
-        ),
-    )
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("employees") and not data.get("items"):
-            raise forms.ValidationError(_("Choose an employees file, a tools file or both."))
-        for name in ("employees", "items"):
-            upload = data.get(name)
-            if upload and upload.size > MAX_UPLOAD:
-                self.add_error(
-                    name,
-                    _("The file is larger than 10 MB; import it with manage.py import_master."),
-                )
-        return data
-
-
-def master_import(request):
-    """Upload → preview (nothing written) → confirm (written all or nothing).
-
-    The uploaded bytes wait in the session between preview and confirm, and the confirm
-    step applies only the plan that was shown (its digest), so a change made by someone else
-    in between is caught instead of silently imported.
-    """
-    _require(request, *IMPORT_PERMISSIONS)
-    title = _("Import employees and tools")
-    if request.method == "POST" and "confirm" in request.POST:
-        return _confirm(request, title)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method != "POST" or not form.is_valid():
-        request.session.pop(SESSION_KEY, None)
-        return _page(request, "admin/ops/import.html", title, form=form)
-    sources = {
-        name: Source(upload.name, upload.read())
-        for name in ("employees", "items")
-        if (upload := form.cleaned_data.get(name))
+        "stations": [(station, board.station_is_stale(station)) for station in board.stations],
+        "backup_late": board.backup_is_late(),
     }
-    replace = form.cleaned_data["replace"]
-    plan = plan_import(**sources, replace=replace)
-    if plan.ok:
-        request.session[SESSION_KEY] = {
-            "replace": replace,
-            "digest": plan.digest(),
-            "files": {
-                name: [source.name, base64.b64encode(source.data).decode()]
-                for name, source in sources.items()
-            },
-        }
-    return _page(request, "admin/ops/import.html", title, form=form, plan=plan, replace=replace)
-
-
-def _confirm(request, title):
-    stored = request.session.get(SESSION_KEY)
-    if not stored or request.POST.get("digest") != stored["digest"]:
-        messages.error(request, _("The preview has expired. Upload the files again."))
-        return redirect("ops_admin:import")
-    sources = {
-        name: Source(filename, base64.b64decode(data))
-        for name, (filename, data) in stored["files"].items()
-    }
-    try:
-        plan = apply_import(**sources, replace=stored["replace"], expected_digest=stored["digest"])
-    except PlanChanged:
-        messages.error(
-            request,
-            _("The records changed since the preview. Check the new preview and confirm again."),
-        )
-        plan = plan_import(**sources, replace=stored["replace"])
-        stored["digest"] = plan.digest()
-        request.session[SESSION_KEY] = stored
-        return _page(
-            request,
-            "admin/ops/import.html",
-            title,
-            form=ImportForm(),
-            plan=plan,
-            replace=stored["replace"],
-        )
-    request.session.pop(SESSION_KEY, None)
-    if not plan.ok:
-        return _page(request, "admin/ops/import.html", title, form=ImportForm(), plan=plan)
-    counts = plan.counts()
-    messages.success(
-        request,
-        _("Imported: %(created)d created, %(updated)d updated, %(deactivated)d deactivated.")
-        % {
-            "created": sum(c["create"] for c in counts.values()),
-            "updated": sum(c["update"] for c in counts.values()),
-            "deactivated": sum(c["deactivate"] for c in counts.values()),
-        },
-    )
-    return redirect("admin:index")
-
-
-def export_master(request, kind):
-    model, export = {
-        "employees": ("employees.view_employee", export_employees),
-        "items": ("items.view_item", export_items),
-    }[kind]
-    _require(request, model)
-    return csv_download(request, export(), name=kind)
+    return TemplateResponse(request, "admin/ops/dashboard.html", context)

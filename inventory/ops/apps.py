@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OpsConfig(AppConfig):
-    """Operations that span the other apps: demo data, the first admin, backups and restores,
-    scheduled jobs, health, metrics and logging context."""
+    """The top layer, which nothing imports: backups and restores, scheduled jobs and mail,
+    the station watch, health, metrics and the dashboard."""
 
     name = "inventory.ops"
     label = "ops"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
-from inventory.days import local_midnight
+from inventory.core.days import local_midnight
 from inventory.loans.models import Loan
+from inventory.ops.models import BackupRun
+from kiosk.models import Station
 
 DAYS = 30
 
@@ -28,10 +29,7 @@ class Dashboard:
     now: datetime.datetime
 
     def backup_is_late(self) -> bool:
-        """No backup, a failed last one, or a successful one older than BACKUP_MAX_AGE_HOURS."""
-        backup = self.last_backup
-        limit = datetime.timedelta(hours=settings.BACKUP_MAX_AGE_HOURS)
-        return backup is None or not backup.succeeded or self.now - backup.finished_at > limit
+        return BackupRun.objects.is_late(self.now)
 
     def station_is_stale(self, station) -> bool:
         return not station.is_online(self.now)
@@ -60,9 +58,10 @@ def build(*, now: datetime.datetime | None = None, days: int = DAYS) -> Dashboar
         .annotate(n=Count("pk"))
         .order_by("-n", "item__code")[:10]
     )
+    loans = Loan.objects.counts(now)
     return Dashboard(
-        tools_out=Loan.objects.open().count(),
-        overdue=Loan.objects.overdue(now).count(),
+        tools_out=loans["open"],
+        overdue=loans["overdue"],
         per_day=[
             (day, counted.get(day, 0))
             for day in (first_day + datetime.timedelta(days=n) for n in range(days))
@@ -76,8 +75,6 @@ def build(*, now: datetime.datetime | None = None, days: int = DAYS) -> Dashboar
 
 
 def _stations():
-    from kiosk.models import Station
-
     return Station.objects.only(
         "name", "location", "last_seen_at", "reader_connected", "reader_name", "outbox_depth"
     ).order_by("name")
@@ -86,6 +83,4 @@ def _stations():
 def last_backup():
     """The newest backup run, successful or not (a failed last night is what staff must see),
     or None when no backup was ever recorded."""
-    from inventory.ops.models import BackupRun
-
     return BackupRun.objects.order_by("-finished_at").first()

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from inventory.ops.jobs import installed_at
+from inventory.ops.jobs.runs import installed_at
 from inventory.ops.models import BackupRun, PeriodicRun
 
 # A probe must answer: a check that waits longer than this (a table a restore has locked, a
@@ -113,12 +113,13 @@ def check_disk():
 
 @_time_limited
 def check_backup():
-    last = BackupRun.objects.filter(succeeded=True).order_by("-finished_at").first()
-    limit = settings.BACKUP_MAX_AGE_HOURS * 3600
+    last = BackupRun.objects.last_success()
     if last is None:
-        return _grace("no successful backup yet", limit)
+        return _grace("no successful backup yet", settings.BACKUP_MAX_AGE_HOURS * 3600)
     age = (timezone.now() - last.finished_at).total_seconds()
-    return age <= limit, f"last successful backup {age / 3600:.1f} h ago: {last.path}"
+    return not BackupRun.objects.is_late(), (
+        f"last successful backup {age / 3600:.1f} h ago: {last.path}"
+    )
 
 
 def _grace(what: str, limit: float):

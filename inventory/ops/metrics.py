@@ -9,10 +9,15 @@ import contextlib
 import logging
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from inventory.loans.models import Loan
+from inventory.ops.jobs.pruning import outcome_label
+from inventory.ops.models import BackupRun, PeriodicRun, PrunedScans
+from kiosk.models import ScanEvent, Station
 
 logger = logging.getLogger(__name__)
 _registered = False
@@ -85,15 +90,8 @@ class DomainCollector:
         return list(families.values())
 
     def _fill(self, f):
-        from inventory.loans.models import OPEN, Loan
-        from inventory.ops.models import BackupRun, PeriodicRun, PrunedScans
-        from inventory.ops.pruning import outcome_label
-        from kiosk.models import ScanEvent, Station
-
         now = timezone.now()
-        loans = Loan.objects.aggregate(
-            open=Count("pk", filter=OPEN), overdue=Count("pk", filter=OPEN & Q(due_at__lt=now))
-        )
+        loans = Loan.objects.counts(now)
         f["open"].add_metric([], loans["open"])
         f["overdue"].add_metric([], loans["overdue"])
 
@@ -119,7 +117,7 @@ class DomainCollector:
             if station.reader_connected is not None:
                 f["reader"].add_metric([station.name], int(station.reader_connected))
 
-        backup = BackupRun.objects.filter(succeeded=True).order_by("-finished_at").first()
+        backup = BackupRun.objects.last_success()
         if backup is not None:
             f["backup_time"].add_metric([], backup.finished_at.timestamp())
             f["backup_size"].add_metric([], backup.size_bytes or 0)

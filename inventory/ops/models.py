@@ -1,6 +1,22 @@
+import datetime
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class BackupRunQuerySet(models.QuerySet):
+    def last_success(self) -> "BackupRun | None":
+        return self.filter(succeeded=True).order_by("-finished_at").first()
+
+    def is_late(self, now: datetime.datetime | None = None) -> bool:
+        """No successful backup within BACKUP_MAX_AGE_HOURS (a day and a margin for a slow
+        night): the dashboard marks it, /readyz fails, the alert rule fires."""
+        last = self.last_success()
+        limit = datetime.timedelta(hours=settings.BACKUP_MAX_AGE_HOURS)
+        return last is None or (now or timezone.now()) - last.finished_at > limit
 
 
 class BackupRun(models.Model):
@@ -19,6 +35,8 @@ class BackupRun(models.Model):
     path = models.CharField(_("archive"), max_length=500, blank=True)
     size_bytes = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+
+    objects = BackupRunQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("backup")

@@ -12,9 +12,11 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from inventory.ops import backup, pruning, reminders, stations
-from inventory.ops.jobs import periodic_run
+from inventory.ops.backups import backup
+from inventory.ops.jobs import pruning, reminders
+from inventory.ops.jobs.runs import periodic_run
 from inventory.ops.models import BackupRun
+from inventory.ops.station_watch import watch_stations
 
 
 def daily_at(hour_minute: tuple[int, int]):
@@ -33,7 +35,7 @@ def daily_at(hour_minute: tuple[int, int]):
 @db_periodic_task(crontab(minute="*"))
 def station_watch():
     with periodic_run("station_watch"):
-        stations.watch_stations()
+        watch_stations()
 
 
 @db_periodic_task(daily_at(settings.BACKUP_TIME), retries=1, retry_delay=900)

@@ -5,7 +5,6 @@
   const root = document.getElementById("kiosk");
   if (!root) return;
   const RESULT_SECONDS = 6;
-  const HEARTBEAT_STALE_MS = 30000;
   let lastHeartbeat = null; // local clock time of the agent's last heartbeat
   let offlinePoll = null;
   let seenOffline = new Set();
@@ -33,7 +32,8 @@
     }
     const reader = document.getElementById("kiosk-reader");
     if (reader && reader.dataset.demo !== "1") {
-      const stale = lastHeartbeat === null || Date.now() - lastHeartbeat > HEARTBEAT_STALE_MS;
+      const silentAfter = Number(reader.dataset.silentAfterMs);
+      const stale = lastHeartbeat === null || Date.now() - lastHeartbeat >= silentAfter;
       reader.classList.toggle("is-stale", stale && reader.classList.contains("is-ok"));
     }
   }

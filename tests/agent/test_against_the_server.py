@@ -16,7 +16,7 @@ from datetime import datetime
 
 import pytest
 
-from inventory.ops import demo
+from kiosk import demo
 from tests.agent.conftest import AgentProcess, wait_until
 from tests.agent.live_kiosk import agent_env, create_station, server_records
 from tests.live_server import LiveServer

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from inventory.ops import demo
+from kiosk import demo
 from tests.agent.conftest import AgentProcess, wait_until
 from tests.agent.live_kiosk import agent_env, create_station, server_records
 from tests.agent.pcsc_harness import Card, Pcscd, missing_parts, wait_until_empty

@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from inventory.ops import demo
+from kiosk import demo
 from tests.agent.conftest import AgentProcess, free_port
 from tests.agent.live_kiosk import agent_env, create_station, server_records
 from tests.e2e.conftest import pair

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from inventory.api_parsers import BodyTooLarge, JSONParser
+from inventory.core.api.parsers import BodyTooLarge, JSONParser
 from inventory.employees.models import Employee
 from inventory.items.models import Tag
 from inventory.loans.models import Loan
@@ -127,17 +127,17 @@ def test_two_writes_the_database_refuses_as_a_pair_are_a_409_not_a_500(api, mana
 
 
 def test_a_person_deleted_while_their_borrow_is_looked_up_is_a_404(api, manager, monkeypatch):
-    from inventory.loans import services
+    from inventory.loans import lookups
 
     item, employee = ItemFactory(), EmployeeFactory()
-    find_employee = services.find_employee
+    find_employee = lookups.find_employee
 
     def found_then_deleted(ref):
         found = find_employee(ref)
         Employee.objects.filter(pk=found.pk).delete()
         return found
 
-    monkeypatch.setattr(services, "find_employee", found_then_deleted)
+    monkeypatch.setattr(lookups, "find_employee", found_then_deleted)
     body = {"item": item.code, "employee": employee.code}
 
     response = api.as_user(manager).post("/api/v1/loans/", body, format="json")

@@ -221,7 +221,7 @@ def test_taps_are_recorded_and_answered_when_the_screens_cannot_be_reached(
 def test_log_lines_of_a_scan_request_name_the_station(client, station, monkeypatch):
     import logging
 
-    from inventory.ops.logging import ContextFilter
+    from inventory.core.logging import ContextFilter
 
     seen = []
 

@@ -4,15 +4,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, transaction
 
-from inventory.employees.models import Employee
-from inventory.items.models import Item
-from inventory.loans import services
-from inventory.loans.exceptions import (
+from inventory.core.errors import (
     EmployeeNotActive,
     InvalidRequest,
     ItemNotLoanable,
     ItemOnLoan,
 )
+from inventory.employees.models import Employee
+from inventory.items.models import Item
+from inventory.loans import services
 from inventory.loans.models import Door, Loan, LoanEvent
 from tests.factories import EmployeeFactory, ItemFactory
 

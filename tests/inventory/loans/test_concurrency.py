@@ -5,10 +5,10 @@ from collections import Counter
 
 from django.db import connection
 
+from inventory.core.errors import DomainError, LoanNotOpen
 from inventory.loans import services
-from inventory.loans.exceptions import DomainError, LoanNotOpen
 from inventory.loans.models import Door, Loan, LoanEvent
-from tests.factories import EmployeeFactory, ItemFactory
+from tests.factories import EmployeeFactory, ItemFactory, handover
 
 THREADS = 20
 
@@ -65,7 +65,7 @@ def test_handovers_and_returns_racing_on_one_tool_never_deadlock_or_double_lend(
 
     def work(i):
         if i % 2:
-            services.handover(item=item, employee=people[i], door=Door.KIOSK)
+            handover(item=item, employee=people[i], door=Door.KIOSK)
         else:
             loan = Loan.objects.open().filter(item=item).first()
             if loan is None:

@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from inventory.core.errors import InvalidRequest, LoanNotOpen
 from inventory.loans import services
-from inventory.loans.exceptions import InvalidRequest, LoanNotOpen
 from inventory.loans.models import Door, LoanEvent
 from tests.factories import EmployeeFactory, ItemFactory
 

@@ -3,12 +3,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from inventory.core.errors import EmployeeNotActive, ItemNotLoanable, LoanNotOpen
 from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans import services
-from inventory.loans.exceptions import EmployeeNotActive, ItemNotLoanable, LoanNotOpen
 from inventory.loans.models import Door, Loan, LoanEvent
-from tests.factories import EmployeeFactory, ItemFactory
+from tests.factories import EmployeeFactory, ItemFactory, handover
 
 pytestmark = pytest.mark.django_db
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -26,9 +26,7 @@ def first_loan():
 def test_hands_the_tool_over_in_one_step(first_loan):
     taker = EmployeeFactory(code="E0002")
 
-    previous, loan = services.handover(
-        item=first_loan.item, employee=taker, door=Door.KIOSK, at=NOON
-    )
+    previous, loan = handover(item=first_loan.item, employee=taker, door=Door.KIOSK, at=NOON)
 
     assert previous.pk == first_loan.pk and previous.returned_at == NOON
     assert loan.employee == taker and loan.borrowed_at == NOON and loan.is_open
@@ -42,7 +40,7 @@ def test_hands_the_tool_over_in_one_step(first_loan):
 
 def test_a_handover_timed_before_the_loan_it_ends_happens_when_that_loan_began(first_loan):
     # A tap replayed from a kiosk whose clock was an hour behind.
-    previous, loan = services.handover(
+    previous, loan = handover(
         item=first_loan.item,
         employee=EmployeeFactory(),
         door=Door.KIOSK,
@@ -70,7 +68,7 @@ def test_a_refused_handover_changes_nothing(first_loan, change, error):
     change(first_loan.item, taker)
 
     with pytest.raises(error):
-        services.handover(item=first_loan.item, employee=taker, door=Door.KIOSK, at=NOON)
+        handover(item=first_loan.item, employee=taker, door=Door.KIOSK, at=NOON)
 
     first_loan.refresh_from_db()
     assert first_loan.is_open
@@ -80,4 +78,4 @@ def test_a_refused_handover_changes_nothing(first_loan, change, error):
 
 def test_a_handover_needs_an_open_loan():
     with pytest.raises(LoanNotOpen):
-        services.handover(item=ItemFactory(), employee=EmployeeFactory(), door=Door.KIOSK)
+        handover(item=ItemFactory(), employee=EmployeeFactory(), door=Door.KIOSK)

@@ -3,9 +3,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from inventory.core.errors import LoanNotOpen
 from inventory.items.models import Item
 from inventory.loans import services
-from inventory.loans.exceptions import LoanNotOpen
 from inventory.loans.models import Door, Loan, LoanEvent
 from tests.factories import EmployeeFactory, ItemFactory
 

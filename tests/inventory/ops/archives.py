@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.db import connection
 
-from inventory.ops import databases
+from inventory.ops.backups import databases
 
 
 def live_stats() -> dict:

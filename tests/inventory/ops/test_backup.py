@@ -9,7 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from inventory.ops import databases, dbstats
+from inventory.ops.backups import databases
+from inventory.ops.backups import stats as dbstats
 from inventory.ops.models import BackupRun
 
 # These tests read the messages' words: in English (the default language is Japanese).

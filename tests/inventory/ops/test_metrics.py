@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from inventory.loans import services
 from inventory.loans.models import Door
+from inventory.ops.jobs.pruning import prune_scan_events
 from inventory.ops.models import BackupRun, PrunedScans
-from inventory.ops.pruning import prune_scan_events
 from kiosk.models import ScanEvent
 from tests.factories import EmployeeFactory, ItemFactory
 from tests.inventory.ops.conftest import make_scan, make_station

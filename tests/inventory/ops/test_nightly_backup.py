@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from inventory.ops import tasks
-from inventory.ops.backup import BackupError
+from inventory.ops.backups.backup import BackupError
 from inventory.ops.models import BackupRun, PeriodicRun
 
 

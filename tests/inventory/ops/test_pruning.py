@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from inventory.loans.models import Loan, LoanEvent
+from inventory.ops.jobs.pruning import prune_scan_events
 from inventory.ops.metrics import DomainCollector
 from inventory.ops.models import PrunedScans
-from inventory.ops.pruning import prune_scan_events
 from kiosk.models import ScanEvent
 from tests.inventory.ops.conftest import make_scan
 

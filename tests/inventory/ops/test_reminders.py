@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from inventory.loans import services
 from inventory.loans.models import Door
-from inventory.ops import notify, reminders
+from inventory.ops.jobs import notify, reminders
 from inventory.ops.models import Notification, RestoreRun
 from tests.factories import EmployeeFactory, ItemFactory
 

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from inventory.items.models import Item
 from inventory.loans.models import Loan
-from inventory.ops import databases
+from inventory.ops.backups import databases
 from inventory.ops.models import RestoreRun
 from tests.factories import ItemFactory
 from tests.inventory.ops.archives import live_stats, make_backup, manifest_of, rewrite
@@ -246,7 +246,7 @@ def test_sqlite_keeps_the_old_data_when_the_copy_fails_midway(tmp_path, monkeypa
 
 
 def test_checksums_change_when_content_changes_but_not_when_row_order_does(tmp_path):
-    from inventory.ops.dbstats import table_stats
+    from inventory.ops.backups.stats import table_stats
 
     def stats(rows):
         conn = sqlite3.connect(":memory:")

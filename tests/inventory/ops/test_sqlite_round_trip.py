@@ -26,7 +26,7 @@ print(n)
 STATS = """
 import json
 from django.db import connection
-from inventory.ops import databases
+from inventory.ops.backups import databases
 print(json.dumps(databases.for_connection(connection).live_stats()))
 """
 

@@ -5,7 +5,7 @@ from django.core import mail
 from django.utils import timezone
 
 from inventory.ops.models import RestoreRun, StationAlert
-from inventory.ops.stations import watch_stations
+from inventory.ops.station_watch import watch_stations
 from tests.inventory.ops.conftest import make_station
 
 MINUTE = datetime.timedelta(minutes=1)

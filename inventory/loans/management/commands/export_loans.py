@@ -5,8 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from inventory.csv_text import cannot_write
-from inventory.loans.export import STATES, export_loans, loans_to_export
+from inventory.core.csv_text import cannot_write
+from inventory.loans.export import export_loans, loans_to_export
+from inventory.loans.models import Loan
 
 
 def _date(text: str) -> datetime.date:
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--employee", default="", help="Employee code.")
         parser.add_argument("--item", default="", help="Tool code.")
         parser.add_argument("--station", type=int, help="Station id.")
-        parser.add_argument("--state", choices=list(STATES), default="")
+        parser.add_argument("--state", choices=Loan.State.values, default="")
 
     def handle(self, *args, output, **filters):
         filters = {key: filters[key] for key in _FILTERS}

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from inventory.ops.backup import BackupError, run_backup
+from inventory.ops.backups.backup import BackupError, run_backup
 from inventory.ops.models import BackupRun
 
 

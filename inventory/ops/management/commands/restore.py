@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from inventory.ops.restore import RestoreCancelled, RestoreError, restore_archive
+from inventory.ops.backups.restore import RestoreCancelled, RestoreError, restore_archive
 
 
 class Command(BaseCommand):

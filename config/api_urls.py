@@ -1,0 +1,34 @@
+"""The whole /api/v1/ surface in one place."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from inventory.employees.api import EmployeeViewSet
+from inventory.items.api import ItemViewSet, TagViewSet
+from inventory.loans.api import HistoryViewSet, LoanViewSet, OverdueViewSet
+from kiosk.station_api import StationViewSet
+
+
+class TokenView(TokenObtainPairView):
+    """SimpleJWT's, with password guessing slowed per client address (the "login" rate)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
+router = DefaultRouter(trailing_slash=True)
+router.register("employees", EmployeeViewSet, basename="employee")
+router.register("items", ItemViewSet, basename="item")
+router.register("loans", LoanViewSet, basename="loan")
+router.register("tags", TagViewSet, basename="tag")
+router.register("stations", StationViewSet, basename="station")
+router.register("history", HistoryViewSet, basename="history")
+router.register("overdue", OverdueViewSet, basename="overdue")
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="token_obtain_pair"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("", include(router.urls)),
+]
