@@ -1,0 +1,104 @@
+"""The archive format on its own: what `extract` refuses, and that a refused archive writes
+nothing outside the scratch folder it was given."""
+
+import io
+import tarfile
+
+import pytest
+
+from inventory.ops.backups import archive
+from tests.inventory.ops.archives import read_members
+
+pytestmark = pytest.mark.usefixtures("english")
+
+MANIFEST = {
+    "tables": {},
+    "migrations": {},
+    "database": "sqlite",
+    "created_at": "2026-12-01T02:30:00+00:00",
+}
+
+
+@pytest.fixture
+def good(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "db.sqlite3").write_bytes(b"the database")
+    (source / "photo.jpg").write_bytes(b"a photo")
+    path = tmp_path / "good.tar.gz"
+    archive.write(
+        path,
+        manifest=MANIFEST,
+        files={"db.sqlite3": source / "db.sqlite3", "media/photo.jpg": source / "photo.jpg"},
+    )
+    return path
+
+
+def rebuilt(good, dest, change):
+    """The good archive's members, changed by `change(members)`, in a new tar.gz."""
+    members = read_members(good)
+    change(members)
+    with tarfile.open(dest, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return dest
+
+
+def test_a_good_archive_extracts_every_listed_file(good, tmp_path):
+    into = tmp_path / "scratch"
+    into.mkdir()
+
+    manifest, paths = archive.extract(good, into)
+
+    assert set(paths) == {"db.sqlite3", "media/photo.jpg"}
+    assert paths["media/photo.jpg"].read_bytes() == b"a photo"
+    assert manifest["database"] == "sqlite"
+
+
+def test_an_archive_with_a_listed_member_missing_is_refused(good, tmp_path):
+    bad = rebuilt(good, tmp_path / "bad.tar.gz", lambda members: members.pop("media/photo.jpg"))
+
+    with pytest.raises(archive.ArchiveError, match=r"media/photo\.jpg: missing"):
+        archive.extract(bad, tmp_path)
+
+
+def test_an_archive_with_a_member_the_manifest_does_not_list_is_refused(good, tmp_path):
+    def add(members):
+        members["media/planted.sh"] = b"rm -rf /"
+
+    bad = rebuilt(good, tmp_path / "bad.tar.gz", add)
+
+    with pytest.raises(archive.ArchiveError, match=r"media/planted\.sh: not listed"):
+        archive.extract(bad, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["../escaped.txt", "media/../../escaped.txt", "{tmp}/escaped.txt"])
+def test_an_archive_with_a_member_outside_its_folder_is_refused_and_nothing_is_written(
+    good, tmp_path, name
+):
+    def add(members):
+        members[name.format(tmp=tmp_path)] = b"written where it should not be"
+
+    bad = rebuilt(good, tmp_path / "bad.tar.gz", add)
+    into = tmp_path / "a" / "scratch"
+    into.mkdir(parents=True)
+
+    with pytest.raises(archive.ArchiveError, match="Unexpected entry"):
+        archive.extract(bad, into)
+
+    assert sorted(p.name for p in tmp_path.rglob("escaped.txt")) == []
+
+
+def test_an_archive_with_a_link_is_refused(good, tmp_path):
+    bad = tmp_path / "bad.tar.gz"
+    with tarfile.open(bad, "w:gz") as tar:
+        link = tarfile.TarInfo("media/passwd")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+
+    with pytest.raises(archive.ArchiveError, match="Unexpected entry"):
+        archive.extract(bad, tmp_path)
+
+    assert not (tmp_path / "media").exists()
