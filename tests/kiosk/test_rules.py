@@ -186,6 +186,30 @@ def test_the_same_uid_within_two_seconds_is_ignored(tap, station, alice):
     assert tap(alice.uid, T0 + seconds(4)).outcome == "session_ended"
 
 
+def test_the_same_uid_exactly_two_seconds_later_is_a_new_tap(tap, station, alice):
+    tap(alice.uid, T0)
+    assert tap(alice.uid, T0 + seconds(2)).outcome == "session_ended"
+
+
+def test_a_card_left_on_the_reader_stays_ignored_however_long_it_lies_there(tap, station, alice):
+    # Each repeat read moves the window on: a badge lying on the reader, read every 1.5 s,
+    # must not end the session it opened 3 s earlier.
+    tap(alice.uid, T0)
+    assert tap(alice.uid, T0 + seconds(1.5)).outcome == "ignored_repeat"
+    assert tap(alice.uid, T0 + seconds(3)).outcome == "ignored_repeat"
+    assert tap(alice.uid, T0 + seconds(4.5)).outcome == "ignored_repeat"
+    assert session_of(station)[0] == alice.employee
+    assert tap(alice.uid, T0 + seconds(6.5)).outcome == "session_ended"
+
+
+def test_another_uid_between_two_reads_of_a_card_makes_the_second_a_new_tap(
+    tap, station, alice, wrench
+):
+    tap(alice.uid, T0)
+    tap(wrench.uid, T0 + seconds(0.5))
+    assert tap(alice.uid, T0 + seconds(1)).outcome == "session_ended"
+
+
 def test_sessions_are_per_station(tap, station, alice, wrench, db):
     from kiosk import actions
 
