@@ -41,6 +41,18 @@ def test_pending_events_come_oldest_first_by_sequence(outbox):
     assert [e.seq for e in outbox.pending(10)] == [1, 2, 3, 4, 5]
 
 
+def test_taps_keep_the_order_they_were_read_in_when_the_clock_steps_back_between_them(outbox):
+    # The Pi has no real-time clock: NTP can step it back between two taps. The outbox order
+    # is the order of reading, never the order of the (wrong) wall times.
+    read_at = [T0, T0 + timedelta(minutes=5), T0 - timedelta(hours=2), T0 - timedelta(hours=1)]
+    uids = [outbox.add(f"0{n}0{n}0{n}0{n}", moment).uid for n, moment in enumerate(read_at)]
+
+    assert [e.uid for e in outbox.pending(10)] == uids
+    assert [e.uid for e in outbox.recent(10)] == uids[::-1]
+    # The oldest waiting tap is the first one read, though later ones carry earlier times.
+    assert outbox.oldest_pending_seconds(T0 + timedelta(minutes=10)) == 600.0
+
+
 def test_read_at_survives_the_round_trip_in_utc(outbox):
     event = outbox.add("04A1B2C3", T0.replace(microsecond=123456))
 
