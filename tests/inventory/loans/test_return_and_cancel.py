@@ -41,6 +41,23 @@ def test_a_returned_tool_can_be_borrowed_again(loan):
     assert again.is_open
 
 
+def test_a_tools_later_loans_are_returned_like_its_first(loan):
+    services.return_loan(loan=loan, door=Door.KIOSK, at=NOON)
+    for hour in (13, 15):
+        again = services.borrow(
+            item=loan.item, employee=EmployeeFactory(), door=Door.KIOSK, at=NOON.replace(hour=hour)
+        )
+        with services.lock_tool(loan.item_id) as tool:
+            assert tool.open_loan == again
+        returned = services.return_loan(
+            loan=again, door=Door.KIOSK, at=NOON.replace(hour=hour, minute=30)
+        )
+        with services.lock_tool(loan.item_id) as tool:
+            assert (tool.open_loan, tool.returned_at) == (None, returned.returned_at)
+    assert Loan.objects.filter(item=loan.item).open().count() == 0
+    assert Loan.objects.filter(item=loan.item).returned().count() == 3
+
+
 def test_returning_twice_is_refused_and_changes_nothing(loan, english):
     services.return_loan(loan=loan, door=Door.KIOSK, at=NOON)
     with pytest.raises(LoanNotOpen) as caught:
