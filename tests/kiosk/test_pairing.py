@@ -47,6 +47,7 @@ def test_a_forged_or_outdated_cookie_is_not_paired(client, station):
     client.cookies[pairing.COOKIE] = "forged"
     assert client.get("/kiosk/").status_code == 403
     client.post(pairing.pair_url(station.code))
+    assert client.get("/kiosk/").status_code == 200
     pairing.unpair_all(station)
     assert client.get("/kiosk/").status_code == 403
 

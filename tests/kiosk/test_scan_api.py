@@ -46,6 +46,7 @@ def test_without_a_valid_station_token_it_is_401(client, station, header):
 
 
 def test_a_revoked_or_rotated_token_is_401(client, station):
+    assert post(client, station, batch(event("04AA000001", timezone.now()))).status_code == 200
     actions.revoke_token(station=station)
     assert post(client, station, batch(event("04AA000001", timezone.now()))).status_code == 401
     new_token = actions.rotate_token(station=station)

@@ -108,3 +108,5 @@ def test_deleting_someone_who_carried_a_badge_is_refused_and_the_badge_kept(api,
 def test_deleting_someone_without_history_works(api, manager):
     EmployeeFactory(code="E1")
     assert api.as_user(manager).delete("/api/v1/employees/E1/").status_code == 204
+    assert not Employee.objects.filter(code="E1").exists()
+    assert api.get("/api/v1/employees/E1/").status_code == 404
