@@ -3,7 +3,6 @@
 import signal
 import subprocess
 import sys
-import time
 
 from tests.agent.conftest import REPO, AgentProcess, free_port, wait_until
 from tests.agent.fake_server import FakeServer
@@ -33,23 +32,16 @@ def test_taps_reach_the_server_in_order_and_exactly_once(start_agent, fake_serve
     assert len({e["id"] for e in fake_server.applied}) == 30
 
 
-def test_a_tap_reaches_the_server_well_under_a_second(start_agent, fake_server):
-    agent = start_agent(stdin=True)
+def test_a_tap_wakes_the_sender_of_an_idle_agent(start_agent, fake_server):
+    # Nothing else wakes this agent (no heartbeat for an hour, nothing waiting): an agent that
+    # waited for a poll or the next heartbeat would never send. How fast a tap arrives is
+    # measured by tests/perf/agent_tap_latency.py.
+    agent = start_agent(stdin=True, HEARTBEAT_SECONDS="3600")
     agent.wait_for_status(lambda s: s["server_reachable"])
 
-    latencies = []
-    for n in range(9):
-        tapped = time.monotonic()
+    for n in range(3):
         agent.tap(f"0A0B0C{n:02X}")
-        wait_until(lambda n=n: len(fake_server.applied) == n + 1, step=0.002)
-        latencies.append(time.monotonic() - tapped)
-
-    # A tap wakes the sender at once: a polling agent would sit at half its interval. The bound
-    # on the slowest is looser because each tap is fsynced, and on a busy CI disk (as on a worn
-    # SD card) one fsync can stall for hundreds of milliseconds.
-    latencies.sort()
-    assert latencies[len(latencies) // 2] < 0.1, latencies
-    assert latencies[-1] < 1.0, latencies
+        wait_until(lambda n=n: len(fake_server.applied) == n + 1)
 
 
 def test_the_same_uid_twice_within_the_debounce_window_is_one_tap(start_agent, fake_server):

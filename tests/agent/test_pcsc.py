@@ -62,12 +62,10 @@ def test_a_card_on_the_reader_arrives_at_the_server_as_a_scan(pcsc_agent, cards,
     agent = pcsc_agent()
     agent.wait_for_status(lambda s: s["reader_connected"] and s["reader_name"] == SLOT)
 
-    inserted_at = time.monotonic()
     cards("04A1B2C3D4E5F6")
+    # How long it takes (pcscd's ~400 ms poll dominates) is measured by
+    # tests/perf/pcsc_to_screen.py.
     wait_until(lambda: fake_server.applied_uids() == ["04A1B2C3D4E5F6"])
-
-    # pcscd's ~400 ms poll dominates; on the kiosk this is tap -> server.
-    assert time.monotonic() - inserted_at < 2.0
     status = agent.wait_for_status(lambda s: s["outbox_depth"] == 0)
     assert status["recent"][0]["uid"] == "04A1B2C3D4E5F6"
     assert status["recent"][0]["state"] == "delivered"

@@ -2,7 +2,6 @@
 posted through the agent's API, results read off the screen."""
 
 import json
-import time
 import urllib.request
 import uuid
 from datetime import UTC, datetime
@@ -58,24 +57,22 @@ def test_a_paired_kiosk_shows_the_person_then_the_borrow_then_the_return(
     page.wait_for_timeout(300)
     screenshot(page, "kiosk-1-idle")
 
-    started = time.monotonic()
+    # How fast a push reaches the screen is measured by tests/perf/pcsc_to_screen.py.
     assert post_tap(server, station["token"], "04DE0000000001")["outcome"] == "session_started"
-    page.wait_for_selector("#kiosk-main.session >> text=山田 太郎", timeout=1000)
-    assert time.monotonic() - started < 1
+    page.wait_for_selector("#kiosk-main.session >> text=山田 太郎")
     screenshot(page, "kiosk-2-session")
 
-    started, tones = time.monotonic(), page.evaluate("window.tones")
+    tones = page.evaluate("window.tones")
     assert post_tap(server, station["token"], "1DDE0000000001")["outcome"] == "borrowed"
-    page.wait_for_selector("#kiosk-result.result--borrowed >> text=トルクレンチ", timeout=1000)
-    assert time.monotonic() - started < 1
-    page.wait_for_selector(".holdings >> text=トルクレンチ", timeout=1000)
+    page.wait_for_selector("#kiosk-result.result--borrowed >> text=トルクレンチ")
+    page.wait_for_selector(".holdings >> text=トルクレンチ")
     screenshot(page, "kiosk-3-borrowed")
     page.wait_for_timeout(300)
     assert page.evaluate("window.tones") - tones == 2  # the borrowed sound once: two tones
 
     page.wait_for_timeout(2100)  # the same tag within 2 s is a repeat read, not a return
     assert post_tap(server, station["token"], "1DDE0000000001")["outcome"] == "returned"
-    page.wait_for_selector("#kiosk-result.result--returned", timeout=1000)
+    page.wait_for_selector("#kiosk-result.result--returned")
     screenshot(page, "kiosk-4-returned")
     context.close()
 
@@ -99,7 +96,7 @@ def test_a_state_answer_older_than_a_push_does_not_put_the_screen_back(server, b
     while not held:
         page.wait_for_timeout(50)
     assert post_tap(server, station["token"], "04DE0000000003")["outcome"] == "session_started"
-    page.wait_for_selector("#kiosk-main.session", timeout=1000)
+    page.wait_for_selector("#kiosk-main.session")
 
     with page.expect_request("**/kiosk/state/**", timeout=2000):  # asked again, not shown
         route, stale = held[0]
@@ -125,7 +122,7 @@ def test_a_kiosk_whose_socket_the_server_closed_connects_again_in_its_language(b
         )
         page.wait_for_timeout(200)
         post_tap(live, station["token"], "04DE0000000001")
-        page.wait_for_selector("#kiosk-main.session >> text=山田 太郎", timeout=2000)
+        page.wait_for_selector("#kiosk-main.session >> text=山田 太郎")
         assert "Tap the tools you take" in page.inner_text("#kiosk-main")
         page.close()
 
@@ -140,12 +137,12 @@ def test_demo_mode_lets_a_newcomer_click_through_borrow_and_undo(browser, screen
         page.wait_for_timeout(300)
 
         page.click("aside.demo button[data-uid='04DE0000000002']")
-        page.wait_for_selector("#kiosk-main.session >> text=佐藤 花子", timeout=2000)
+        page.wait_for_selector("#kiosk-main.session >> text=佐藤 花子")
         page.click("aside.demo button[data-uid='1DDE0000000002']")
-        page.wait_for_selector("#kiosk-result.result--borrowed", timeout=2000)
+        page.wait_for_selector("#kiosk-result.result--borrowed")
         screenshot(page, "kiosk-demo-borrowed")
 
         page.click("#kiosk-undo button")
-        page.wait_for_selector(".holdings li.none", timeout=2000)
+        page.wait_for_selector(".holdings li.none")
         assert page.locator("#kiosk-undo button").count() == 0
         page.close()
