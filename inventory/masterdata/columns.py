@@ -19,6 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from inventory.core.days import parse_date
 from inventory.core.uids import normalize_uid
 from inventory.employees.models import Employee
 from inventory.items.models import LOAN_PERIOD_MAX, LOAN_PERIOD_MIN, Item
@@ -157,7 +158,7 @@ def parse_cell(master: Master, column: Column, cell: str, statuses: dict[str, st
                 params={"value": cell, "choices": choices},
             ) from None
     if column.field == "calibration_due":
-        return _parse_date(cell) if cell else None
+        return parse_date(cell) if cell else None
     if column.field == "loan_period":
         return _parse_period(cell) if cell else None
     max_length = master.model._meta.get_field(column.field).max_length
@@ -167,23 +168,6 @@ def parse_cell(master: Master, column: Column, cell: str, statuses: dict[str, st
             params={"value": cell, "max": max_length},
         )
     return cell
-
-
-def _parse_date(cell: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(cell.replace("/", "-").replace(".", "-"))
-    except ValueError:
-        # 2026/1/5 as Excel writes it in Japan: the parts without leading zeros.
-        parts = re.fullmatch(r"(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})", cell)
-        if parts:
-            try:
-                return datetime.date(*(int(part) for part in parts.groups()))
-            except ValueError:
-                pass
-    raise ValidationError(
-        _("“%(value)s” is not a date. Write it as 2026-03-31 or 2026/3/31."),
-        params={"value": cell},
-    )
 
 
 def _parse_period(cell: str) -> datetime.timedelta:
