@@ -262,6 +262,8 @@ BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26, minimum=1)
 # Raw taps are pruned after this; loans and their history are never pruned.
 SCAN_RETENTION_DAYS = env_int("SCAN_RETENTION_DAYS", 365, minimum=1)
 REMINDER_TIME = env_time("REMINDER_TIME", "08:30")
+# Tell the holder this many minutes before a loan falls due, once per loan (0 = never).
+REMINDER_BEFORE_DUE_MINUTES = env_int("REMINDER_BEFORE_DUE_MINUTES", 0, minimum=0)
 REMINDER_WEBHOOK_URL = env_url("REMINDER_WEBHOOK_URL")
 REMINDER_MANAGER_EMAILS = env_list("REMINDER_MANAGER_EMAILS", [])
 STATION_OFFLINE_SECONDS = env_int("STATION_OFFLINE_SECONDS", 120, minimum=30)
