@@ -56,6 +56,10 @@ class Qualification(models.Model):
         unique=True,
         # The master file lists a person's qualifications in one cell, separated by ";".
         validators=[RegexValidator(r"^[^;\n]+$", _("A name cannot contain “;” or line breaks."))],
+        help_text=_(
+            "A training or licence, for example “torque tools, trained”. A category that "
+            "requires it lends its tools only to people who hold it, not expired."
+        ),
     )
 
     class Meta:

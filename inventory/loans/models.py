@@ -299,7 +299,14 @@ class ClosedDayQuerySet(models.QuerySet):
 class ClosedDay(models.Model):
     """A day the crib is closed (a holiday, the New Year break): no loan falls due on it."""
 
-    date = models.DateField(_("date"), unique=True)
+    date = models.DateField(
+        _("date"),
+        unique=True,
+        help_text=_(
+            "No loan falls due on this day: one that would is due on the next working day "
+            "(LOAN_WORKING_DAYS) that is not closed. A tool's own loan period is not moved."
+        ),
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
 
     objects = ClosedDayQuerySet.as_manager()

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             name='Qualification',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[^;\\n]+$', 'A name cannot contain “;” or line breaks.')], verbose_name='name')),
+                ('name', models.CharField(help_text='A training or licence, for example “torque tools, trained”. A category that requires it lends its tools only to people who hold it, not expired.', max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[^;\\n]+$', 'A name cannot contain “;” or line breaks.')], verbose_name='name')),
             ],
             options={
                 'verbose_name': 'qualification',

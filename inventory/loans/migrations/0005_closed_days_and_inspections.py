@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             name='ClosedDay',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True, verbose_name='date')),
+                ('date', models.DateField(help_text="No loan falls due on this day: one that would is due on the next working day (LOAN_WORKING_DAYS) that is not closed. A tool's own loan period is not moved.", unique=True, verbose_name='date')),
                 ('name', models.CharField(blank=True, max_length=100, verbose_name='name')),
             ],
             options={
