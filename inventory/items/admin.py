@@ -286,6 +286,9 @@ class CategoryAdmin(admin.ModelAdmin):
         return len(category.checks)
 
 
+CERTIFICATE_MAX_BYTES = 10 * 1024 * 1024
+
+
 class CalibrationForm(forms.ModelForm):
     class Meta:
         model = Calibration
@@ -319,9 +322,6 @@ class CalibrationForm(forms.ModelForm):
             except DomainError as exc:
                 raise forms.ValidationError(exc.message) from None
         return data
-
-
-CERTIFICATE_MAX_BYTES = 10 * 1024 * 1024
 
 
 @admin.register(Calibration)

@@ -24,6 +24,9 @@ from inventory.loans.export import (
 from inventory.loans.models import ClosedDay, Door, Inspection, Loan
 from kiosk.models import Station
 
+# A year of closed days is a few hundred bytes; anything much larger is the wrong file.
+MAX_UPLOAD = 1024 * 1024
+
 
 def _page(request, template, title, opts=Loan._meta, **context):
     return TemplateResponse(
@@ -214,6 +217,3 @@ def import_closed_days_csv(request):
         opts=ClosedDay._meta,
         form=form,
     )
-
-
-MAX_UPLOAD = 1024 * 1024

@@ -91,3 +91,27 @@ def test_a_loan_made_with_a_warning_says_so(client, staff, settings):
 
     assert any("Micrometer is due for calibration" in text for text in messages_of(response))
     assert Loan.objects.filter(item=item).exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/items/category/",
+        "/admin/items/category/add/",
+        "/admin/items/calibration/",
+        "/admin/items/calibration/add/",
+        "/admin/items/item/calibration-due/",
+        "/admin/employees/qualification/",
+        "/admin/employees/shift/",
+        "/admin/employees/shift/add/",
+        "/admin/loans/closedday/",
+        "/admin/loans/closedday/add/",
+        "/admin/loans/closedday/import/",
+        "/admin/loans/inspection/",
+        "/admin/loans/inspection/export/",
+        "/admin/",
+    ],
+)
+def test_the_pages_of_the_rules_open_for_a_manager_in_both_languages(client, staff, path):
+    for language in ("en", "ja"):
+        assert client.get(path, HTTP_ACCEPT_LANGUAGE=language).status_code == 200, path
