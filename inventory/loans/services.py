@@ -149,7 +149,12 @@ class LockedTool:
         category = self.category
         _apply_crib_rules(self.item, category, employee, at, rules)
         if category is not None and category.checks and not (inspection and inspection.passed):
-            rules.refuse(InspectionRequired(item=self.item.name, count=len(category.checks)))
+            # With the checks, for the kiosk to ask them without reading them again.
+            rules.refuse(
+                InspectionRequired(
+                    item=self.item.name, count=len(category.checks), checks=category.checks
+                )
+            )
         loan = _lend(
             item=self.item,
             employee=employee,

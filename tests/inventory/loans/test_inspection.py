@@ -37,6 +37,7 @@ def test_a_tool_with_a_checklist_is_not_lent_without_the_answers(megger, english
         borrow(megger)
     assert refused.value.code == "INSPECTION_REQUIRED"
     assert "answer its 2 checks" in refused.value.message
+    assert refused.value.params["checks"] == ["Cable undamaged", "Zero checked"]
     assert not Loan.objects.exists()
     assert not Inspection.objects.exists()
 
