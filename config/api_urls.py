@@ -5,9 +5,9 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from inventory.employees.api import EmployeeViewSet
-from inventory.items.api import ItemViewSet, TagViewSet
-from inventory.loans.api import HistoryViewSet, LoanViewSet, OverdueViewSet
+from inventory.employees.api import EmployeeViewSet, QualificationViewSet
+from inventory.items.api import CalibrationViewSet, CategoryViewSet, ItemViewSet, TagViewSet
+from inventory.loans.api import HistoryViewSet, InspectionViewSet, LoanViewSet, OverdueViewSet
 from kiosk.station_api import StationViewSet
 
 
@@ -26,6 +26,10 @@ router.register("tags", TagViewSet, basename="tag")
 router.register("stations", StationViewSet, basename="station")
 router.register("history", HistoryViewSet, basename="history")
 router.register("overdue", OverdueViewSet, basename="overdue")
+router.register("inspections", InspectionViewSet, basename="inspection")
+router.register("qualifications", QualificationViewSet, basename="qualification")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("calibrations", CalibrationViewSet, basename="calibration")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token_obtain_pair"),

@@ -152,6 +152,12 @@ USE_TZ = True
 # taken later or on a day off (a tool taken on Friday evening is not overdue all weekend).
 LOAN_DUE_TIME = env_time("LOAN_DUE_TIME", "18:00")
 LOAN_WORKING_DAYS = env_weekdays("LOAN_WORKING_DAYS", "mon,tue,wed,thu,fri")
+# The crib's rules at the moment of lending (inventory/loans/services.py); a manager may lend
+# against each with a reason. 0 = no limit; categories may set their own in the admin.
+LOAN_LIMIT_PER_PERSON = env_int("LOAN_LIMIT_PER_PERSON", 0, minimum=0)
+LOAN_BLOCK_WHEN_OVERDUE = env_bool("LOAN_BLOCK_WHEN_OVERDUE", False)
+# Borrowing an instrument this close to its calibration due date warns (the loan is made).
+CALIBRATION_WARN_DAYS = env_int("CALIBRATION_WARN_DAYS", 14, minimum=0)
 
 # Kiosk: a badge tap opens a session that lasts this long after the person's last tap.
 KIOSK_SESSION_SECONDS = env_int("KIOSK_SESSION_SECONDS", 30, minimum=5)
@@ -256,6 +262,8 @@ BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26, minimum=1)
 # Raw taps are pruned after this; loans and their history are never pruned.
 SCAN_RETENTION_DAYS = env_int("SCAN_RETENTION_DAYS", 365, minimum=1)
 REMINDER_TIME = env_time("REMINDER_TIME", "08:30")
+# Tell the holder this many minutes before a loan falls due, once per loan (0 = never).
+REMINDER_BEFORE_DUE_MINUTES = env_int("REMINDER_BEFORE_DUE_MINUTES", 0, minimum=0)
 REMINDER_WEBHOOK_URL = env_url("REMINDER_WEBHOOK_URL")
 REMINDER_MANAGER_EMAILS = env_list("REMINDER_MANAGER_EMAILS", [])
 STATION_OFFLINE_SECONDS = env_int("STATION_OFFLINE_SECONDS", 120, minimum=30)

@@ -3,8 +3,8 @@ import datetime
 import factory
 from django.utils import timezone
 
-from inventory.employees.models import Employee
-from inventory.items.models import Item, Tag
+from inventory.employees.models import Employee, HeldQualification, Qualification, Shift
+from inventory.items.models import Category, Item, Tag
 from inventory.loans import services
 from inventory.loans.models import Door, Loan
 
@@ -27,6 +27,41 @@ class ItemFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"トルクレンチ {n}")
     category = "工具"
     location = "A-1"
+
+
+class QualificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Qualification
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"トルク講習 {n}")
+
+
+class HeldQualificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HeldQualification
+
+    employee = factory.SubFactory(EmployeeFactory)
+    qualification = factory.SubFactory(QualificationFactory)
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    """The crib's rules for the tools of a category (ItemFactory's is "工具", without rules)."""
+
+    class Meta:
+        model = Category
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"分類 {n}")
+
+
+class ShiftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shift
+
+    name = factory.Sequence(lambda n: f"夜勤 {n}")
+    starts_at = datetime.time(22, 0)
+    ends_at = datetime.time(6, 0)
 
 
 class BadgeFactory(factory.django.DjangoModelFactory):

@@ -3,21 +3,32 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from inventory.employees.models import Employee
+from inventory.employees.models import Employee, HeldQualification, Qualification, Shift
 from inventory.items.admin import TagInline
 from inventory.loans.history import loans_of
 from inventory.loans.models import Loan
 
 
+class HeldQualificationInline(admin.TabularInline):
+    model = HeldQualification
+    fields = ["qualification", "expires_on"]
+    extra = 0
+    verbose_name_plural = _(
+        "Qualifications (tools of a category that requires one are lent only while it is valid)"
+    )
+
+
 @admin.register(Employee)
 class EmployeeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "reading", "department", "status", "holding"]
-    list_filter = ["status", "department"]
+    list_display = ["code", "name", "reading", "department", "shift", "status", "holding"]
+    list_filter = ["status", "department", "shift", "qualifications__qualification"]
+    list_select_related = ["shift"]
     search_fields = ["code", "name", "reading", "tags__uid"]
-    inlines = [TagInline]
+    inlines = [TagInline, HeldQualificationInline]
     fieldsets = [
         (None, {"fields": ["code", "name", "reading", "status"]}),
         (_("Contact"), {"fields": ["department", "contact", "notes"]}),
+        (_("Work"), {"fields": ["shift"]}),
     ]
 
     def get_queryset(self, request):
@@ -36,3 +47,32 @@ class EmployeeAdmin(admin.ModelAdmin):
     @admin.display(description=_("tools held"), ordering="open_loans")
     def holding(self, employee):
         return employee.open_loans
+
+
+@admin.register(Qualification)
+class QualificationAdmin(admin.ModelAdmin):
+    """Trainings and licences. A category that requires one lends its tools only to people
+    who hold it, not expired (NOT_QUALIFIED otherwise); the overdue page lists those running
+    out within 30 days."""
+
+    list_display = ["name", "holders_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(holder_count=Count("holders"))
+
+    @admin.display(description=_("held by"), ordering="holder_count")
+    def holders_count(self, qualification):
+        return qualification.holder_count
+
+
+@admin.register(Shift)
+class ShiftAdmin(admin.ModelAdmin):
+    """The loans of the people on a shift fall due at its end (on a working day that is not a
+    closed day) instead of LOAN_DUE_TIME; a night shift ends the morning after it began."""
+
+    list_display = ["name", "starts_at", "ends_at", "crosses_midnight"]
+
+    @admin.display(description=_("ends the next day"), boolean=True)
+    def crosses_midnight(self, shift):
+        return shift.crosses_midnight

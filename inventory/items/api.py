@@ -6,9 +6,14 @@ from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 
 from inventory.core.uids import is_uid, normalize_uid
-from inventory.items.models import Item, Tag
-from inventory.items.serializers import ItemSerializer, TagSerializer
-from inventory.items.services import enrol_tag
+from inventory.items.models import Calibration, Category, Item, Tag
+from inventory.items.serializers import (
+    CalibrationSerializer,
+    CategorySerializer,
+    ItemSerializer,
+    TagSerializer,
+)
+from inventory.items.services import enrol_tag, record_calibration
 from inventory.loans.models import Loan
 
 
@@ -109,3 +114,48 @@ class TagViewSet(
         except IntegrityError:
             # Another request enrolled the same UID between our check and our write.
             raise ValidationError({"uid": _("This UID was enrolled at the same moment.")}) from None
+
+
+class CategoryViewSet(viewsets.ModelViewSet):
+    """The crib's rules per category of tools, looked up by name: a loan limit per person, a
+    required qualification, a check before use. They apply to the tools whose `category` is
+    written exactly as the name."""
+
+    queryset = Category.objects.select_related("qualification")
+    serializer_class = CategorySerializer
+    lookup_field = "name"
+    lookup_value_regex = ".+"
+
+
+class CalibrationFilter(django_filters.FilterSet):
+    item = django_filters.CharFilter(field_name="item__code", label="Tool code")
+
+    class Meta:
+        model = Calibration
+        fields = ["result"]
+
+
+class CalibrationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Calibrations of instruments, newest first; kept as recorded (no change, no delete)."""
+
+    queryset = Calibration.objects.select_related("item")
+    serializer_class = CalibrationSerializer
+    filterset_class = CalibrationFilter
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = record_calibration(
+            item=data["item"],
+            calibrated_on=data["calibrated_on"],
+            passed=data["result"] == Calibration.Result.PASSED,
+            certificate_number=data.get("certificate_number", ""),
+            calibrated_by=data.get("calibrated_by", ""),
+            next_due=data.get("next_due"),
+            note=data.get("note", ""),
+            by=self.request.user,
+        )

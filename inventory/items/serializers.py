@@ -3,9 +3,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from inventory.core.errors import DomainError
 from inventory.core.uids import normalize_uid
-from inventory.employees.models import Employee
-from inventory.items.models import Item, Tag
+from inventory.employees.models import Employee, Qualification
+from inventory.items.models import Calibration, Category, Item, Tag, checks_of, validate_checklist
+from inventory.items.services import next_due_after
 
 
 class HolderSerializer(serializers.Serializer):
@@ -31,6 +33,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "location",
             "status",
             "calibration_due",
+            "calibration_interval",
             "loan_period",
             "notes",
             "uids",
@@ -160,4 +163,94 @@ class TagSerializer(serializers.ModelSerializer):
                         % {"uid": self.instance.uid, "holder": holder.employee or holder.item}
                     }
                 )
+        return data
+
+
+class ChecklistField(serializers.ListField):
+    """A checklist, stored as one check per line, as a list of checks."""
+
+    child = serializers.CharField(allow_blank=True)
+
+    def to_representation(self, text):
+        return checks_of(text)
+
+    def to_internal_value(self, data):
+        text = "\n".join(check.strip() for check in super().to_internal_value(data))
+        try:
+            validate_checklist(text)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return text
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    """The crib's rules for the tools whose `category` is this name."""
+
+    qualification = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=Qualification.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Only holders of this qualification (not expired) may borrow these tools.",
+    )
+    checks = ChecklistField(
+        source="checklist",
+        required=False,
+        help_text="The check before use, one short line each (at most 8); [] for none.",
+    )
+
+    class Meta:
+        model = Category
+        fields = ["name", "loan_limit", "qualification", "checks"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            # Renaming would leave the tools behind: the admin renames them together.
+            fields["name"].read_only = True
+        return fields
+
+
+class CalibrationSerializer(serializers.ModelSerializer):
+    """One calibration of an instrument. Recording one moves the tool's due date on (a pass)
+    or sends it to maintenance (a fail); the certificate file is attached in the admin."""
+
+    item = serializers.SlugRelatedField(
+        slug_field="code", queryset=Item.objects.all(), help_text="Tool code."
+    )
+    has_certificate = serializers.SerializerMethodField(
+        help_text="Whether a certificate file is attached (open it in the admin)."
+    )
+
+    class Meta:
+        model = Calibration
+        fields = [
+            "id",
+            "item",
+            "calibrated_on",
+            "result",
+            "certificate_number",
+            "calibrated_by",
+            "next_due",
+            "note",
+            "has_certificate",
+            "recorded_at",
+            "recorded_by",
+        ]
+        read_only_fields = ["recorded_at", "recorded_by"]
+        validators = []  # the dates are checked with the tool's interval in validate()
+
+    def get_has_certificate(self, calibration) -> bool:
+        return bool(calibration.certificate)
+
+    def validate(self, data):
+        try:
+            next_due_after(
+                data["item"],
+                calibrated_on=data["calibrated_on"],
+                passed=data["result"] == Calibration.Result.PASSED,
+                next_due=data.get("next_due"),
+            )
+        except DomainError as exc:
+            raise serializers.ValidationError(exc.message) from None
         return data

@@ -1,13 +1,18 @@
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.utils import formats
+from django.utils.html import format_html_join
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from inventory.core.errors import DomainError
 from inventory.core.readonly_admin import ReadOnlyAdmin
 from inventory.loans import services
-from inventory.loans.models import Door, Loan, LoanEvent
+from inventory.loans.models import ClosedDay, Door, Inspection, Loan, LoanEvent
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -31,10 +36,40 @@ class BorrowForm(forms.ModelForm):
         required=False,
         help_text=_("Leave empty for the end of the working day or the tool's loan period."),
     )
+    override = forms.MultipleChoiceField(
+        label=_("Lend against these rules"),
+        required=False,
+        choices=[
+            (code, format_lazy("{} ({})", label, code))
+            for code, label in services.OVERRIDABLE.items()
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Only when a rule refused and you take responsibility: the expired calibration, "
+            "the missing qualification, the person's overdue tools, their loan limit, or the "
+            "check before use (that you made yourself). Say why below; the history keeps it "
+            "with your name."
+        ),
+    )
+    override_reason = forms.CharField(label=_("Why"), required=False, max_length=500)
 
     class Meta:
         model = Loan
         fields = ["item", "employee", "due_at", "note"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("override") and not data.get("override_reason", "").strip():
+            self.add_error("override_reason", _("Say why the crib's rules are overridden."))
+        return data
+
+    def the_override(self) -> services.Override | None:
+        codes = self.cleaned_data.get("override")
+        if not codes:
+            return None
+        return services.Override(
+            reason=self.cleaned_data["override_reason"], codes=frozenset(codes)
+        )
 
 
 class LoanEventInline(admin.TabularInline):
@@ -90,7 +125,10 @@ class LoanAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["item", "employee", "due_at", "note"]
+            fields = ["item", "employee", "due_at", "note"]
+            if request.user.has_perm(services.OVERRIDE_PERMISSION):
+                fields += ["override", "override_reason"]
+            return fields
         return [
             "item",
             "employee",
@@ -103,6 +141,7 @@ class LoanAdmin(admin.ModelAdmin):
             "borrowed_by",
             "closed_by",
             "note",
+            "inspection",
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -116,8 +155,15 @@ class LoanAdmin(admin.ModelAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            self.message_user(request, f"{exc.code}: {exc.message}", messages.ERROR)
+            # The form again with what was chosen, so a manager can add an override.
+            again = {
+                name: request.POST[name]
+                for name in ("item", "employee", "note")
+                if object_id is None and request.POST.get(name)
+            }
+            query = f"?{urlencode(again)}" if again else ""
+            return HttpResponseRedirect(f"{request.path}{query}")
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -129,6 +175,7 @@ class LoanAdmin(admin.ModelAdmin):
             by=request.user,
             due_at=form.cleaned_data.get("due_at"),
             note=obj.note,
+            override=form.the_override(),
         )
         obj.pk, obj.borrowed_at, obj.due_at, obj.door = (
             loan.pk,
@@ -136,6 +183,8 @@ class LoanAdmin(admin.ModelAdmin):
             loan.due_at,
             loan.door,
         )
+        for warning in loan.warnings:
+            self.message_user(request, warning.message, messages.WARNING)
 
     @admin.display(description=_("state"))
     def state(self, loan):
@@ -192,3 +241,43 @@ class LoanEventAdmin(ReadOnlyAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False
+
+
+@admin.register(ClosedDay)
+class ClosedDayAdmin(admin.ModelAdmin):
+    """Holidays and shutdowns: a loan that would fall due on one is due on the next working
+    day. Import a year's list from CSV with the button above the list."""
+
+    list_display = ["date", "weekday", "name"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+
+    @admin.display(description=_("weekday"), ordering="date")
+    def weekday(self, day):
+        return formats.date_format(day.date, "l")
+
+
+@admin.register(Inspection)
+class InspectionAdmin(ReadOnlyAdmin):
+    list_display = ["at", "passed", "item_code", "item_name", "employee_code", "employee_name"]
+    list_filter = ["passed", "door", "at"]
+    date_hierarchy = "at"
+    search_fields = ["item_code", "item_name", "employee_code", "employee_name"]
+    fields = [
+        "at",
+        "passed",
+        "checks",
+        "item",
+        "employee",
+        "loan",
+        "door",
+        "username",
+        "station_name",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("answers"))
+    def checks(self, inspection):
+        return format_html_join(
+            mark_safe("<br>"), "{}", ((line,) for line in Inspection.describe(inspection.answers))
+        )

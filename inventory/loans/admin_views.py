@@ -1,5 +1,5 @@
-"""Loan pages in the admin beyond the model's own: the overdue list, the CSV export and the
-correction form."""
+"""Loan pages in the admin beyond the model's own: the overdue list, the CSV exports, the
+correction form and the import of closed days."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,26 +12,48 @@ from django.utils.translation import gettext_lazy as _
 from inventory.core.admin_pages import admin_page
 from inventory.core.csv_text import csv_download
 from inventory.core.errors import DomainError
+from inventory.employees.models import QUALIFICATION_WARN, HeldQualification
 from inventory.loans import services
-from inventory.loans.export import export_loans, loans_to_export
-from inventory.loans.models import Door, Loan
+from inventory.loans.calendar import import_closed_days
+from inventory.loans.export import (
+    export_inspections,
+    export_loans,
+    inspections_to_export,
+    loans_to_export,
+)
+from inventory.loans.models import ClosedDay, Door, Inspection, Loan
 from kiosk.models import Station
 
+# A year of closed days is a few hundred bytes; anything much larger is the wrong file.
+MAX_UPLOAD = 1024 * 1024
 
-def _page(request, template, title, **context):
+
+def _page(request, template, title, opts=Loan._meta, **context):
     return TemplateResponse(
         request,
         template,
-        {**admin.site.each_context(request), "title": title, "opts": Loan._meta, **context},
+        {**admin.site.each_context(request), "title": title, "opts": opts, **context},
     )
 
 
 @admin_page("loans/loan/overdue/", name="loans_loan_overdue", permissions=["loans.view_loan"])
 def overdue(request):
-    """Open loans past due, the latest first, with whom to call. One query for any length."""
+    """Open loans past due, the latest first, with whom to call; and, for those who may see
+    them, the qualifications running out soon. One query each for any length."""
     now = timezone.now()
     loans = Loan.objects.overdue(now).with_related().order_by("due_at", "pk")
-    return _page(request, "admin/loans/overdue.html", _("Overdue tools"), loans=loans, now=now)
+    expiring = None
+    if request.user.has_perm("employees.view_heldqualification"):
+        expiring = HeldQualification.objects.expiring(timezone.localdate(now))
+    return _page(
+        request,
+        "admin/loans/overdue.html",
+        _("Overdue tools"),
+        loans=loans,
+        now=now,
+        expiring=expiring,
+        warn_days=QUALIFICATION_WARN.days,
+    )
 
 
 class ExportForm(forms.Form):
@@ -121,4 +143,77 @@ def correct(request, object_id):
         form=form,
         loan=loan,
         media=form.media,
+    )
+
+
+class DateRangeForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+@admin_page(
+    "loans/inspection/export/",
+    name="loans_inspection_export",
+    permissions=["loans.view_inspection"],
+)
+def export_inspections_csv(request):
+    form = DateRangeForm(request.GET if "download" in request.GET else None)
+    if not form.is_valid():
+        return _page(
+            request,
+            "admin/loans/export.html",
+            _("Export checks before use"),
+            opts=Inspection._meta,
+            form=form,
+        )
+    return csv_download(
+        request, export_inspections(inspections_to_export(**form.cleaned_data)), name="checks"
+    )
+
+
+class ClosedDaysForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV of dates"),
+        help_text=_(
+            "One date per line (2026-05-03 or 2026/5/3), optionally its name in the next "
+            "column; a header line is skipped. The national holidays file of the Cabinet Office "
+            "(syukujitsu.csv) works as downloaded."
+        ),
+    )
+
+
+@admin_page(
+    "loans/closedday/import/", name="loans_closedday_import", permissions=["loans.add_closedday"]
+)
+def import_closed_days_csv(request):
+    form = ClosedDaysForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            form.add_error("file", _("The file is larger than 1 MB: is it really a list of dates?"))
+        else:
+            result = import_closed_days(upload.read())
+            for problem in result.problems:
+                form.add_error("file", problem)
+            if not result.problems:
+                messages.success(
+                    request,
+                    _("Closed days: %(added)d added, %(renamed)d renamed, %(unchanged)d known.")
+                    % {
+                        "added": result.added,
+                        "renamed": result.renamed,
+                        "unchanged": result.unchanged,
+                    },
+                )
+                return redirect("admin:loans_closedday_changelist")
+    return _page(
+        request,
+        "admin/loans/closed_days_import.html",
+        _("Import closed days"),
+        opts=ClosedDay._meta,
+        form=form,
     )

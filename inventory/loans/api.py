@@ -8,11 +8,13 @@ from rest_framework.response import Response
 from inventory.core.api.errors import error
 from inventory.core.api.filters import IdFilter, LocalDayFilter
 from inventory.loans import lookups, services
-from inventory.loans.models import Door, Loan, LoanEvent
+from inventory.loans.models import Door, Inspection, Loan, LoanEvent
 from inventory.loans.serializers import (
+    BorrowedSerializer,
     BorrowSerializer,
     CancelSerializer,
     CorrectSerializer,
+    InspectionSerializer,
     LoanEventSerializer,
     LoanSerializer,
     OverdueSerializer,
@@ -67,6 +69,20 @@ _ERRORS = {
     404: error("NOT_FOUND or UNKNOWN_TAG: the tool, person or loan does not exist."),
     409: error("ITEM_ON_LOAN, ITEM_NOT_LOANABLE, EMPLOYEE_NOT_ACTIVE or LOAN_NOT_OPEN."),
 }
+_BORROW_ERRORS = {
+    **_ERRORS,
+    403: error(
+        "PERMISSION_DENIED: the user may not lend (Viewers are read-only); "
+        "OVERRIDE_NOT_ALLOWED: only Managers may override the crib's rules."
+    ),
+    409: error(
+        "The tool or the person cannot be lent to: ITEM_ON_LOAN, ITEM_NOT_LOANABLE, "
+        "EMPLOYEE_NOT_ACTIVE; or a rule of the crib refuses, which a manager may override: "
+        "CALIBRATION_EXPIRED, NOT_QUALIFIED, HAS_OVERDUE, LIMIT_REACHED, INSPECTION_REQUIRED "
+        "(send `answers`); or INSPECTION_FAILED (an answer was NG: the check is kept and the "
+        "tool went to maintenance)."
+    ),
+}
 
 
 class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -82,8 +98,10 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "correct": ["loans.change_loan"],
     }
 
-    @extend_schema(request=BorrowSerializer, responses={201: LoanSerializer, **_ERRORS})
+    @extend_schema(request=BorrowSerializer, responses={201: BorrowedSerializer, **_BORROW_ERRORS})
     def create(self, request):
+        """Lend a tool, as the crib's rules allow. The answer carries `warnings` (the loan was
+        made, but something needs doing soon)."""
         data = _valid(BorrowSerializer, request)
         loan = services.borrow(
             item=lookups.find_item(data["item"]),
@@ -92,8 +110,10 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             by=request.user,
             due_at=data.get("due_at"),
             note=data["note"],
+            answers=data.get("answers"),
+            override=data.get("override"),
         )
-        return Response(LoanSerializer(loan).data, status=status.HTTP_201_CREATED)
+        return Response(BorrowedSerializer(loan).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReturnSerializer, responses={200: LoanSerializer, **_ERRORS})
     @action(detail=True, methods=["post"], url_path="return")
@@ -195,6 +215,32 @@ class OverdueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": self.now}
+
+
+class InspectionFilter(django_filters.FilterSet):
+    employee = django_filters.CharFilter(field_name="employee_code", label="Employee code")
+    item = django_filters.CharFilter(field_name="item_code", label="Tool code")
+
+    class Meta:
+        model = Inspection
+        fields = ["passed"]
+
+
+InspectionFilter.base_filters["from"] = LocalDayFilter(
+    field_name="at", label="On or after (local date)"
+)
+InspectionFilter.base_filters["to"] = LocalDayFilter(
+    field_name="at", until=True, label="On or before (local date)"
+)
+
+
+class InspectionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every check before use, newest first: the passed ones that allowed a loan and the
+    failed ones that refused it. They are made by borrowing (`answers` on POST /loans/)."""
+
+    queryset = Inspection.objects.select_related("loan").order_by("-at", "-pk")
+    serializer_class = InspectionSerializer
+    filterset_class = InspectionFilter
 
 
 def _valid(serializer_class, request) -> dict:

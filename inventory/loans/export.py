@@ -1,4 +1,4 @@
-"""Loan history as CSV: every matching loan, streamed in constant memory.
+"""Loan history and checks before use as CSV: every matching row, streamed in constant memory.
 
 Rows come from the database in chunks as plain tuples (`values_list` + `iterator`), never as
 model instances or a list, and leave as encoded lines; a year of history downloads with the
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.core.csv_text import stream_csv
 from inventory.core.days import before_end_of, on_or_after
-from inventory.loans.models import Door, Loan
+from inventory.loans.models import Door, Inspection, Loan
 
 CHUNK = 2000
 
@@ -66,19 +66,21 @@ def loans_to_export(
     return loans
 
 
+def _local(moment: datetime.datetime | None) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(timezone.get_current_timezone()).replace(tzinfo=None)
+    return local.isoformat(" ", "seconds")
+
+
 def export_loans(loans, *, now: datetime.datetime | None = None) -> Iterator[bytes]:
     now = now or timezone.now()
     # Translated once, not per row: a lazy label costs a catalogue lookup on every use.
     doors = {value: str(label) for value, label in Door.choices}
     conditions = {value: str(label) for value, label in Loan.Condition.choices}
     states = {key: str(label) for key, label in Loan.State.choices}
-    tz = timezone.get_current_timezone()
     rows = loans.values_list(*_COLUMNS).iterator(chunk_size=CHUNK)
-
-    def local(moment):
-        return (
-            moment.astimezone(tz).replace(tzinfo=None).isoformat(" ", "seconds") if moment else ""
-        )
+    local = _local
 
     def lines():
         for row in rows:
@@ -101,3 +103,52 @@ def export_loans(loans, *, now: datetime.datetime | None = None) -> Iterator[byt
             )
 
     return stream_csv([label for label, _name in _FIELDS], lines())
+
+
+_INSPECTION_FIELDS = [
+    (_("When"), "at"),
+    (_("Result"), "passed"),
+    (_("Tool code"), "item_code"),
+    (_("Tool name"), "item_name"),
+    (_("Employee code"), "employee_code"),
+    (_("Employee name"), "employee_name"),
+    (_("Checks"), "answers"),
+    (_("Loan"), "loan__pk"),
+    (_("Through"), "door"),
+    (_("Station"), "station_name"),
+    (_("User"), "username"),
+]
+
+
+def inspections_to_export(
+    *, date_from: datetime.date | None = None, date_to: datetime.date | None = None
+):
+    """Checks before use made between the two local dates (inclusive), oldest first."""
+    inspections = Inspection.objects.order_by("at", "pk")
+    if date_from and (start := on_or_after(date_from)):
+        inspections = inspections.filter(at__gte=start)
+    if date_to and (end := before_end_of(date_to)):
+        inspections = inspections.filter(at__lt=end)
+    return inspections
+
+
+def export_inspections(inspections) -> Iterator[bytes]:
+    results = {True: str(_("Passed")), False: str(_("Failed"))}
+    doors = {value: str(label) for value, label in Door.choices}
+    rows = inspections.values_list(*(name for _label, name in _INSPECTION_FIELDS))
+
+    def lines():
+        for at, passed, *who, answers, loan, door, station, user in rows.iterator(CHUNK):
+            checks = "; ".join(Inspection.describe(answers))
+            yield (
+                _local(at),
+                results[passed],
+                *who,
+                checks,
+                loan or "",
+                doors.get(door, door),
+                station,
+                user,
+            )
+
+    return stream_csv([label for label, _name in _INSPECTION_FIELDS], lines())

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inventory.employees.models import Employee
 from inventory.items.models import Item
@@ -131,6 +132,14 @@ class Loan(models.Model):
         blank=True,
         related_name="loans",
     )
+    inspection = models.OneToOneField(
+        "Inspection",
+        verbose_name=_("check before use"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loan",
+    )
 
     objects = LoanQuerySet.as_manager()
 
@@ -138,6 +147,7 @@ class Loan(models.Model):
         verbose_name = _("loan")
         verbose_name_plural = _("loans")
         ordering = ["-borrowed_at", "-pk"]
+        permissions = [("override_rules", _("Can lend against the crib's rules"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["item"],
@@ -279,3 +289,91 @@ class LoanEvent(models.Model):
         if self.pk is not None:
             raise ValueError("History entries are immutable; record a correction instead.")
         super().save(*args, **kwargs)
+
+
+class ClosedDayQuerySet(models.QuerySet):
+    def between(self, first: datetime.date, last: datetime.date) -> set[datetime.date]:
+        return set(self.filter(date__gte=first, date__lte=last).values_list("date", flat=True))
+
+
+class ClosedDay(models.Model):
+    """A day the crib is closed (a holiday, the New Year break): no loan falls due on it."""
+
+    date = models.DateField(
+        _("date"),
+        unique=True,
+        help_text=_(
+            "No loan falls due on this day: one that would is due on the next working day "
+            "(LOAN_WORKING_DAYS) that is not closed. A tool's own loan period is not moved."
+        ),
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    objects = ClosedDayQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
+
+
+class Inspection(models.Model):
+    """One check before use of a tool whose category has a checklist: the answers as they were
+    given, by whom and where. A passed one is the loan's (`Loan.inspection`); a failed one
+    refused the borrow and sent the tool to maintenance. Names, codes and the wording of the
+    checks are copied, so later edits never rewrite it."""
+
+    item = models.ForeignKey(
+        Item, verbose_name=_("tool"), on_delete=models.PROTECT, related_name="inspections"
+    )
+    employee = models.ForeignKey(
+        Employee, verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("when"), db_index=True)
+    passed = models.BooleanField(_("passed"))
+    # [{"check": "cable undamaged", "ok": true}, ...] in the checklist's order.
+    answers = models.JSONField(_("answers"))
+    door = models.CharField(_("through"), max_length=16, choices=Door.choices)
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    station = models.ForeignKey(
+        "kiosk.Station",
+        verbose_name=_("station"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    station_name = models.CharField(_("station name"), max_length=100, blank=True)
+    employee_code = models.CharField(_("employee code"), max_length=32)
+    employee_name = models.CharField(_("employee name"), max_length=100)
+    item_code = models.CharField(_("tool code"), max_length=32)
+    item_name = models.CharField(_("tool name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("check before use")
+        verbose_name_plural = _("checks before use")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.item_code} {self.employee_code} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Inspections are immutable.")
+        super().save(*args, **kwargs)
+
+    @property
+    def failed_checks(self) -> list[str]:
+        return [answer["check"] for answer in self.answers if not answer["ok"]]
+
+    @staticmethod
+    def describe(answers: list[dict]) -> list[str]:
+        """ "OK: cable undamaged" for each answer, as the exports and the admin show them."""
+        said = {
+            True: str(pgettext_lazy("check before use", "OK")),
+            False: str(pgettext_lazy("check before use", "NG")),
+        }
+        return [f"{said[answer['ok']]}: {answer['check']}" for answer in answers]

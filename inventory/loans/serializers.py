@@ -1,8 +1,10 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from inventory.core.api.fields import DateTimeField
-from inventory.loans.models import Loan, LoanEvent
+from inventory.loans.models import Inspection, Loan, LoanEvent
+from inventory.loans.services import OVERRIDABLE, Override
 
 
 class CodeNameSerializer(serializers.Serializer):
@@ -42,6 +44,74 @@ class LoanSerializer(serializers.ModelSerializer):
         return loan.is_overdue()
 
 
+class WarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code: CALIBRATION_DUE_SOON.")
+    message = serializers.CharField(help_text="Translated text for people: what to do.")
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Lent, with an instrument nearly due for calibration",
+            response_only=True,
+            value={
+                "id": 43,
+                "item": {"code": "MI0007", "name": "マイクロメータ 0-25"},
+                "employee": {"code": "E0001", "name": "山田 太郎"},
+                "borrowed_at": "2026-11-24T08:30:00+09:00",
+                "due_at": "2026-11-24T18:00:00+09:00",
+                "returned_at": None,
+                "cancelled_at": None,
+                "state": "open",
+                "overdue": False,
+                "door": "api",
+                "return_condition": "",
+                "note": "",
+                "warnings": [
+                    {
+                        "code": "CALIBRATION_DUE_SOON",
+                        "message": "マイクロメータ 0-25 (MI0007) is due for calibration on "
+                        "2026/12/01: bring it back to the tool crib by then.",
+                    }
+                ],
+            },
+        )
+    ]
+)
+class BorrowedSerializer(LoanSerializer):
+    """The loan just made, with what needs doing soon."""
+
+    warnings = serializers.SerializerMethodField(
+        help_text="The loan was made, but someone should act soon (CALIBRATION_DUE_SOON)."
+    )
+
+    class Meta(LoanSerializer.Meta):
+        fields = [*LoanSerializer.Meta.fields, "warnings"]
+
+    @extend_schema_field(WarningSerializer(many=True))
+    def get_warnings(self, loan) -> list[dict]:
+        return [warning.as_dict() for warning in getattr(loan, "warnings", [])]
+
+
+class OverrideSerializer(serializers.Serializer):
+    codes = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(OVERRIDABLE)),
+        min_length=1,
+        max_length=len(OVERRIDABLE),
+        help_text="The refusals to lend against (needs the loans.override_rules permission).",
+    )
+    reason = serializers.CharField(max_length=500, help_text="Kept in the loan's history.")
+
+    def validate_reason(self, value):
+        if not value.strip():
+            raise serializers.ValidationError(_("Say why the crib's rules are overridden."))
+        return value
+
+    def to_internal_value(self, data) -> Override:
+        data = super().to_internal_value(data)
+        return Override(reason=data["reason"], codes=frozenset(data["codes"]))
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample("By codes", value={"item": "TO0001", "employee": "E0001"}),
@@ -54,6 +124,18 @@ class LoanSerializer(serializers.ModelSerializer):
                 "note": "for line 3",
             },
         ),
+        OpenApiExample(
+            "A tool checked before use (its category has two checks)",
+            value={"item": "TO0031", "employee": "E0001", "answers": [True, True]},
+        ),
+        OpenApiExample(
+            "A manager lending against the loan limit",
+            value={
+                "item": "TO0001",
+                "employee": "E0001",
+                "override": {"codes": ["LIMIT_REACHED"], "reason": "line 3 breakdown"},
+            },
+        ),
     ]
 )
 class BorrowSerializer(serializers.Serializer):
@@ -63,6 +145,19 @@ class BorrowSerializer(serializers.Serializer):
         required=False, help_text="Defaults to the end of the working day or the tool's period."
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    answers = serializers.ListField(
+        child=serializers.BooleanField(),
+        required=False,
+        max_length=20,
+        help_text="The check before use of a tool whose category has a checklist: true (OK) "
+        "or false (NG) per check, in the checklist's order. Any NG refuses the borrow "
+        "(INSPECTION_FAILED), keeps the check and sends the tool to maintenance.",
+    )
+    override = OverrideSerializer(
+        required=False,
+        help_text="Lend although these rules refuse (LIMIT_REACHED, HAS_OVERDUE, "
+        "NOT_QUALIFIED, CALIBRATION_EXPIRED, INSPECTION_REQUIRED).",
+    )
 
 
 class ReturnSerializer(serializers.Serializer):
@@ -197,3 +292,42 @@ class CorrectSerializer(serializers.Serializer):
         required=False, help_text="Setting it on an open loan records the return."
     )
     reason = serializers.CharField(max_length=500, help_text="Kept in the history.")
+
+
+class AnswerSerializer(serializers.Serializer):
+    check = serializers.CharField(read_only=True)
+    ok = serializers.BooleanField(read_only=True)
+
+
+class InspectionSerializer(serializers.ModelSerializer):
+    """One check before use, with names, codes and checks as they were at the time."""
+
+    employee = serializers.SerializerMethodField()
+    item = serializers.SerializerMethodField()
+    answers = AnswerSerializer(many=True, read_only=True)
+    loan = serializers.IntegerField(
+        source="loan.pk", default=None, read_only=True, help_text="The loan it allowed, if any."
+    )
+
+    class Meta:
+        model = Inspection
+        fields = [
+            "id",
+            "at",
+            "passed",
+            "answers",
+            "item",
+            "employee",
+            "loan",
+            "door",
+            "username",
+            "station_name",
+        ]
+
+    @extend_schema_field(CodeNameSerializer)
+    def get_employee(self, inspection) -> dict:
+        return {"code": inspection.employee_code, "name": inspection.employee_name}
+
+    @extend_schema_field(CodeNameSerializer)
+    def get_item(self, inspection) -> dict:
+        return {"code": inspection.item_code, "name": inspection.item_name}

@@ -1,42 +1,110 @@
-"""The use cases that change loans. Nothing else writes Loan or LoanEvent rows.
+"""The use cases that change loans. Nothing else writes Loan, LoanEvent or Inspection rows.
 
 Every function runs in one transaction and locks the tool's row first: the item row is the
 mutex for everything that happens to that tool, so two kiosks, the API and the admin acting on
 the same tool at once are serialised (the partial unique index on open loans is the backstop).
 A tool's loans change only under that lock, so the open loan read after taking it is current.
 Locks are always taken in the order item → loan → employee, so two use cases never deadlock.
+
+The crib's rules are decided here, at the moment of lending, for every door alike: the tool's
+calibration, the person's qualification, overdue loans and loan limit, and the check before use.
+Each refuses with its own code; a manager may lend against them with an `Override` (its reason
+is kept in the loan's history). The person's row is locked before the rules read their loans,
+so two kiosks lending to one person at once cannot both pass the limit.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.core.errors import (
+    CalibrationDueSoon,
+    CalibrationExpired,
+    DomainError,
+    DomainWarning,
     EmployeeNotActive,
+    HasOverdue,
+    InspectionFailed,
+    InspectionRequired,
     InvalidRequest,
     ItemNotLoanable,
     ItemOnLoan,
+    LimitReached,
     LoanNotOpen,
+    NotQualified,
+    OverrideNotAllowed,
     interpolate_lazy,
 )
-from inventory.employees.models import Employee
-from inventory.items.models import LOAN_PERIOD_MAX, Item
+from inventory.employees.models import Employee, HeldQualification
+from inventory.items.models import LOAN_PERIOD_MAX, Category, Item
 from inventory.loans.due import due_at_for
-from inventory.loans.models import Door, Loan, LoanEvent
+from inventory.loans.models import Door, Inspection, Loan, LoanEvent
 
 if TYPE_CHECKING:
     from kiosk.models import Station
 
 User = AbstractBaseUser | None
+
+# The refusals a manager may lend against, with what the admin calls them.
+OVERRIDABLE = {
+    CalibrationExpired.code: _("Calibration expired"),
+    NotQualified.code: _("Not qualified"),
+    HasOverdue.code: _("Has overdue tools"),
+    LimitReached.code: _("Loan limit reached"),
+    InspectionRequired.code: _("Check before use not answered"),
+}
+OVERRIDE_PERMISSION = "loans.override_rules"
+
+
+@dataclass(frozen=True)
+class Override:
+    """A manager lending against some of the crib's rules (OVERRIDABLE codes), saying why.
+    Only the rules that would have refused are recorded, in the loan's BORROW event."""
+
+    reason: str
+    codes: frozenset[str]
+
+
+class _Rules:
+    """The crib's rules for one lending: a refusal the override covers is noted, not raised."""
+
+    def __init__(self, override: Override | None, by: User):
+        if override is not None:
+            if not (by is not None and by.has_perm(OVERRIDE_PERMISSION)):
+                raise OverrideNotAllowed()
+            if not override.reason.strip():
+                raise InvalidRequest(reason=_("Say why the crib's rules are overridden."))
+            if not override.codes or not override.codes <= OVERRIDABLE.keys():
+                raise InvalidRequest(
+                    reason=interpolate_lazy(
+                        _("Name the rules to override, among: %(codes)s."),
+                        {"codes": ", ".join(OVERRIDABLE)},
+                    )
+                )
+        self.override = override
+        self.overridden: list[str] = []
+
+    def refuse(self, refusal: DomainError) -> None:
+        if self.override is not None and refusal.code in self.override.codes:
+            self.overridden.append(refusal.code)
+        else:
+            raise refusal
+
+    def details(self) -> dict:
+        if not self.overridden:
+            return {}
+        return {"override": {"codes": self.overridden, "reason": self.override.reason.strip()}}
 
 
 class LockedTool:
@@ -62,16 +130,30 @@ class LockedTool:
         at: datetime.datetime | None = None,
         due_at: datetime.datetime | None = None,
         note: str = "",
+        inspection: Inspection | None = None,
+        override: Override | None = None,
     ) -> Loan:
+        """The loan, with `loan.warnings` (DomainWarning) for what needs doing soon. A tool
+        whose category has a checklist needs a passed `inspection` (see `inspect`)."""
         at = at or timezone.now()
         if self.returned_at and at < self.returned_at:
             at = self.returned_at
+        rules = _Rules(override, by)
         employee = _lock_employee(employee.pk)
-        ensure_loanable(self.item, at)
+        ensure_loanable(self.item, at, rules)
         _ensure_active(employee)
         if (holder := self.open_loan) is not None:
             raise ItemOnLoan(
                 item=self.item, holder=holder.employee, since=_local(holder.borrowed_at)
+            )
+        category = self.category
+        _apply_crib_rules(self.item, category, employee, at, rules)
+        if category is not None and category.checks and not (inspection and inspection.passed):
+            # With the checks, for the kiosk to ask them without reading them again.
+            rules.refuse(
+                InspectionRequired(
+                    item=self.item.name, count=len(category.checks), checks=category.checks
+                )
             )
         loan = _lend(
             item=self.item,
@@ -82,10 +164,84 @@ class LockedTool:
             at=at,
             due_at=due_at,
             note=note,
+            inspection=inspection,
         )
-        _record(loan, LoanEvent.Kind.BORROW, at=at, door=door, by=by, station=station)
+        loan.warnings = _warnings(self.item, at)
+        _record(
+            loan,
+            LoanEvent.Kind.BORROW,
+            at=at,
+            door=door,
+            by=by,
+            station=station,
+            details={**rules.details(), **_warning_codes(loan.warnings)},
+        )
         self.open_loan = loan
         return loan
+
+    def inspect(
+        self,
+        employee: Employee,
+        *,
+        answers: Sequence[bool],
+        door: Door,
+        by: User = None,
+        station: Station | None = None,
+        at: datetime.datetime | None = None,
+    ) -> Inspection:
+        """Record the check before use of this tool, in the crib, by `employee`: one answer
+        (True = OK) per check of its category's checklist, in order. Any NG sends the tool to
+        maintenance. Refusing the borrow is the caller's: the record must outlive it."""
+        at = at or timezone.now()
+        checks = self.category.checks if self.category is not None else []
+        if not checks:
+            raise InvalidRequest(reason=_("This tool has no checklist to answer."))
+        if len(answers) != len(checks):
+            raise InvalidRequest(
+                reason=interpolate_lazy(
+                    _("Answer each of the %(count)d checks, in order: %(checks)s."),
+                    {"count": len(checks), "checks": " / ".join(checks)},
+                )
+            )
+        # Not the calibration: a broken instrument is worth recording whatever its due date
+        # (lending it is lend_to's to decide, where a manager's override applies).
+        _ensure_in_service(self.item)
+        _ensure_active(employee)
+        if (holder := self.open_loan) is not None:
+            raise ItemOnLoan(
+                item=self.item, holder=holder.employee, since=_local(holder.borrowed_at)
+            )
+        inspection = Inspection.objects.create(
+            item=self.item,
+            employee=employee,
+            at=at,
+            passed=all(answers),
+            answers=[
+                {"check": check, "ok": bool(ok)} for check, ok in zip(checks, answers, strict=True)
+            ],
+            door=door,
+            username=by.get_username() if by else "",
+            station=station,
+            station_name=station.name if station else "",
+            employee_code=employee.code,
+            employee_name=employee.name,
+            item_code=self.item.code,
+            item_name=self.item.name,
+        )
+        if not inspection.passed and self.item.status == Item.Status.AVAILABLE:
+            self.item.status = Item.Status.MAINTENANCE
+            self.item.save(update_fields=["status", "updated_at"])
+        return inspection
+
+    @property
+    def category(self) -> Category | None:
+        """The rules of the tool's category, read once and only when it has any."""
+        if not hasattr(self, "_category"):
+            pk = getattr(self.item, "category_rules", None)
+            self._category = (
+                Category.objects.select_related("qualification").get(pk=pk) if pk else None
+            )
+        return self._category
 
     def take_back(
         self,
@@ -137,8 +293,12 @@ class LockedTool:
         employee = _lock_employee(employee.pk)
         if previous.employee_id == employee.pk:
             raise InvalidRequest(reason=_("The tool is already on loan to this person."))
-        ensure_loanable(self.item, at)
+        rules = _Rules(None, by)
+        ensure_loanable(self.item, at, rules)
         _ensure_active(employee)
+        # The tool passes from hand to hand without coming back to the crib: no check before
+        # use, but the person who takes it must be allowed to hold it.
+        _apply_crib_rules(self.item, self.category, employee, at, rules)
         previous.item = self.item
         _close(previous, by=by, returned_at=at, condition=Loan.Condition.OK)
         loan = _lend(
@@ -151,6 +311,7 @@ class LockedTool:
             due_at=None,
             note=note,
         )
+        loan.warnings = _warnings(self.item, at)
         _record(
             previous,
             LoanEvent.Kind.RETURN,
@@ -167,7 +328,11 @@ class LockedTool:
             door=door,
             by=by,
             station=station,
-            details={"from": previous.employee.code, "from_name": previous.employee.name},
+            details={
+                "from": previous.employee.code,
+                "from_name": previous.employee.name,
+                **_warning_codes(loan.warnings),
+            },
         )
         self.open_loan = loan
         return previous, loan
@@ -178,7 +343,17 @@ def lock_tool(item_pk: int) -> Iterator[LockedTool]:
     """The block runs whole or not at all (a savepoint when nested), and no other door changes
     the tool or its loans until the transaction ends."""
     with transaction.atomic():
-        item = _lock_item(item_pk)
+        # With the id of its category's rules (None without): a tool whose category has none
+        # costs no further read.
+        item = (
+            Item.objects.select_for_update()
+            .annotate(
+                category_rules=Subquery(
+                    Category.objects.filter(name=OuterRef("category")).values("pk")[:1]
+                )
+            )
+            .get(pk=item_pk)
+        )
         # The open loan sorts first (NULL return time); without one, the last returned.
         latest = (
             Loan.objects.filter(item=item, cancelled_at__isnull=True)
@@ -199,12 +374,27 @@ def borrow(
     at: datetime.datetime | None = None,
     due_at: datetime.datetime | None = None,
     note: str = "",
+    answers: Sequence[bool] | None = None,
+    override: Override | None = None,
 ) -> Loan:
-    """Lend a tool (due at `due_at`, or as the due policy says)."""
+    """Lend a tool (due at `due_at`, or as the due policy says), if the crib's rules allow it
+    or a manager overrides them. The loan carries `warnings`.
+
+    A tool whose category has a checklist is lent only with `answers` to it (True = OK, in
+    the checklist's order): all OK lends it, with the check kept as the loan's; any NG keeps
+    the check, sends the tool to maintenance and refuses with InspectionFailed.
+    """
     with lock_tool(item.pk) as tool:
-        return tool.lend_to(
-            employee, door=door, by=by, station=station, at=at, due_at=due_at, note=note
-        )
+        how = {"door": door, "by": by, "station": station, "at": at}
+        inspection = None
+        if answers is not None:
+            inspection = tool.inspect(employee, answers=answers, **how)
+        if inspection is None or inspection.passed:
+            return tool.lend_to(
+                employee, **how, due_at=due_at, note=note, inspection=inspection, override=override
+            )
+    # Raised after the block, so that the failed check and the maintenance stay recorded.
+    raise InspectionFailed(item=tool.item.name, failed=", ".join(inspection.failed_checks))
 
 
 def return_loan(
@@ -323,7 +513,8 @@ def _lock_item(pk: int) -> Item:
 
 
 def _lock_employee(pk: int) -> Employee:
-    return Employee.objects.select_for_update().get(pk=pk)
+    # With the shift the due time follows (its row is read, not locked).
+    return Employee.objects.select_for_update(of=("self",)).select_related("shift").get(pk=pk)
 
 
 def _closed_state(pk: int) -> str:
@@ -340,20 +531,92 @@ def _lock_open_loan(pk: int) -> Loan:
     return loan
 
 
-def ensure_loanable(item: Item, at: datetime.datetime) -> None:
-    """Raise ItemNotLoanable (saying why) unless the tool may be lent at `at`."""
+def ensure_loanable(item: Item, at: datetime.datetime, rules: _Rules | None = None) -> None:
+    """Raise ItemNotLoanable (saying why) unless the tool may be lent at `at`: it is in the
+    crib's use and calibrated (CalibrationExpired, unless `rules` carries an override)."""
+    _ensure_in_service(item)
+    if item.calibration_overdue(timezone.localdate(at)):
+        (rules or _Rules(None, None)).refuse(
+            CalibrationExpired(item=item, date=_date(item.calibration_due))
+        )
+
+
+def _ensure_in_service(item: Item) -> None:
     if item.status == Item.Status.MAINTENANCE:
         raise ItemNotLoanable(item=item, reason=_("it is in maintenance."))
     if item.status == Item.Status.RETIRED:
         raise ItemNotLoanable(item=item, reason=_("it is retired."))
-    if item.calibration_overdue(timezone.localdate(at)):
-        raise ItemNotLoanable(
-            item=item,
-            reason=interpolate_lazy(
-                _("its calibration was due on %(date)s."),
-                {"date": formats.date_format(item.calibration_due, "SHORT_DATE_FORMAT")},
-            ),
+
+
+def _apply_crib_rules(item: Item, category, employee: Employee, at, rules: _Rules) -> None:
+    """The rules about the person: qualification, overdue tools, loan limit. Reads what they
+    need and no more: the qualification only when the category requires one, the person's open
+    loans (one query, for both) only when a limit or the overdue block applies."""
+    if category is not None and category.qualification_id is not None:
+        held = HeldQualification.objects.filter(
+            employee=employee, qualification_id=category.qualification_id
+        ).first()
+        if held is None:
+            rules.refuse(
+                NotQualified(
+                    employee=employee.name, item=item.name, qualification=category.qualification
+                )
+            )
+        elif not held.valid_on(timezone.localdate(at)):
+            rules.refuse(
+                NotQualified(
+                    NotQualified.EXPIRED,
+                    employee=employee.name,
+                    item=item.name,
+                    qualification=category.qualification,
+                    date=_date(held.expires_on),
+                )
+            )
+    in_category = category is not None and category.loan_limit is not None
+    limit = category.loan_limit if in_category else settings.LOAN_LIMIT_PER_PERSON
+    if not limit and not settings.LOAN_BLOCK_WHEN_OVERDUE:
+        return
+    holding = list(
+        Loan.objects.open().filter(employee=employee).select_related("item").order_by("due_at")
+    )
+    if settings.LOAN_BLOCK_WHEN_OVERDUE:
+        late = [loan.item for loan in holding if loan.due_at < at]
+        if late:
+            rules.refuse(HasOverdue(employee=employee.name, tools=_names(late)))
+    if in_category:
+        holding = [loan for loan in holding if loan.item.category == category.name]
+    if limit and len(holding) >= limit:
+        limited = {"category": category.name} if in_category else {}
+        rules.refuse(
+            LimitReached(
+                LimitReached.IN_CATEGORY if in_category else None,
+                employee=employee.name,
+                count=len(holding),
+                tools=_names([loan.item for loan in holding]),
+                limit=limit,
+                **limited,
+            )
         )
+
+
+def _warnings(item: Item, at: datetime.datetime) -> list[DomainWarning]:
+    if item.calibration_due_soon(timezone.localdate(at)):
+        return [CalibrationDueSoon(item=item.name, date=_date(item.calibration_due))]
+    return []
+
+
+def _warning_codes(warnings: list[DomainWarning]) -> dict:
+    return {"warnings": [warning.code for warning in warnings]} if warnings else {}
+
+
+def _names(items: list[Item], shown: int = 3) -> str:
+    """The first few tools by name: a kiosk screen has room for a line, not a list."""
+    names = ", ".join(item.name for item in items[:shown])
+    return f"{names}, …" if len(items) > shown else names
+
+
+def _date(day: datetime.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
 
 
 def _ensure_active(employee: Employee) -> None:
@@ -361,7 +624,7 @@ def _ensure_active(employee: Employee) -> None:
         raise EmployeeNotActive(employee=employee, status=employee.status_label)
 
 
-def _lend(*, item, employee, door, by, station, at, due_at, note) -> Loan:
+def _lend(*, item, employee, door, by, station, at, due_at, note, inspection=None) -> Loan:
     if due_at is not None and due_at <= at:
         raise InvalidRequest(reason=_("The due time must be later than the time of borrowing."))
     if due_at is not None:
@@ -370,11 +633,12 @@ def _lend(*, item, employee, door, by, station, at, due_at, note) -> Loan:
         item=item,
         employee=employee,
         borrowed_at=at,
-        due_at=due_at or due_at_for(item, at),
+        due_at=due_at or due_at_for(item, at, shift=employee.shift),
         door=door,
         borrowed_by=by,
         station=station,
         note=note,
+        inspection=inspection,
     )
 
 

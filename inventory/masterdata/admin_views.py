@@ -1,4 +1,5 @@
-"""The master files in the admin: upload, preview and confirm an import; download the masters."""
+"""The master files in the admin: upload, preview and confirm an import; download the masters
+(employees, tools, and the categories that carry the crib's rules)."""
 
 import base64
 
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.core.admin_pages import admin_page
 from inventory.core.csv_text import csv_download
-from inventory.masterdata.exporting import export_employees, export_items
+from inventory.masterdata.exporting import export_categories, export_employees, export_items
 from inventory.masterdata.importing import PlanChanged, Source, apply_import, plan_import
 
 IMPORT_PERMISSIONS = [
@@ -20,7 +21,14 @@ IMPORT_PERMISSIONS = [
     "items.change_item",
     "items.add_tag",
     "items.change_tag",
+    "items.add_category",
+    "items.change_category",
+    "employees.add_qualification",
+    "employees.add_heldqualification",
+    "employees.change_heldqualification",
+    "employees.delete_heldqualification",
 ]
+FILES = ("employees", "items", "categories")
 SESSION_KEY = "master_import"
 MAX_UPLOAD = 10 * 1024 * 1024
 TEMPLATE = "admin/masterdata/import.html"
@@ -35,6 +43,11 @@ def _page(request, title, **context):
 class ImportForm(forms.Form):
     employees = forms.FileField(label=_("Employees CSV"), required=False)
     items = forms.FileField(label=_("Tools CSV"), required=False)
+    categories = forms.FileField(
+        label=_("Categories CSV"),
+        required=False,
+        help_text=_("The crib's rules per category: loan limit, qualification, check before use."),
+    )
     replace = forms.BooleanField(
         label=_("Replace"),
         required=False,
@@ -46,9 +59,9 @@ class ImportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("employees") and not data.get("items"):
-            raise forms.ValidationError(_("Choose an employees file, a tools file or both."))
-        for name in ("employees", "items"):
+        if not any(data.get(name) for name in FILES):
+            raise forms.ValidationError(_("Choose an employees, a tools or a categories file."))
+        for name in FILES:
             upload = data.get(name)
             if upload and upload.size > MAX_UPLOAD:
                 self.add_error(
@@ -66,7 +79,7 @@ def master_import(request):
     step applies only the plan that was shown (its digest), so a change made by someone else
     in between is caught instead of silently imported.
     """
-    title = _("Import employees and tools")
+    title = _("Import employees, tools and categories")
     if request.method == "POST" and "confirm" in request.POST:
         return _confirm(request, title)
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -75,7 +88,7 @@ def master_import(request):
         return _page(request, title, form=form)
     sources = {
         name: Source(upload.name, upload.read())
-        for name in ("employees", "items")
+        for name in FILES
         if (upload := form.cleaned_data.get(name))
     }
     replace = form.cleaned_data["replace"]
@@ -146,3 +159,12 @@ def export_employees_csv(request):
 @admin_page("export/items.csv", name="masterdata_export_items", permissions=["items.view_item"])
 def export_items_csv(request):
     return csv_download(request, export_items(), name="items")
+
+
+@admin_page(
+    "export/categories.csv",
+    name="masterdata_export_categories",
+    permissions=["items.view_category"],
+)
+def export_categories_csv(request):
+    return csv_download(request, export_categories(), name="categories")

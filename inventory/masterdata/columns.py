@@ -1,4 +1,4 @@
-"""The columns of the employee and tool master files, shared by import and export.
+"""The columns of the employee, tool and category master files, shared by import and export.
 
 A header is recognised in our own export's spelling (in Japanese or English), in the replaced
 system's (`employeeCode`, `nfcTagUid`…) and in the Japanese one managers type by hand, compared
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Prefetch
 from django.utils import translation
 from django.utils.dateparse import parse_duration
 from django.utils.duration import duration_string
@@ -19,11 +20,24 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from inventory.core.days import parse_date
 from inventory.core.uids import normalize_uid
-from inventory.employees.models import Employee
-from inventory.items.models import LOAN_PERIOD_MAX, LOAN_PERIOD_MIN, Item
+from inventory.employees.models import Employee, HeldQualification, Qualification
+from inventory.items.models import (
+    CALIBRATION_INTERVAL_MAX,
+    LOAN_PERIOD_MAX,
+    LOAN_PERIOD_MIN,
+    Category,
+    Item,
+    Tag,
+    validate_checklist,
+)
 
 UID_SEPARATORS = re.compile(r"[;,|\n]")
+QUALIFICATION_SEPARATORS = re.compile(r"[;\n]")
+# "玉掛け (2027-03-31)": a qualification and the last day it is valid (full-width brackets too);
+# other brackets are part of the name ("トルク講習（社内）").
+QUALIFICATION_UNTIL = re.compile(r"(.+?)\s*[(（]\s*(\d{4}\D\d{1,2}\D\d{1,2})\s*[)）]")
 # Line breaks are allowed: a cell may hold several lines (a UID cell, one UID per line).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
 HOURS_AND_MINUTES = re.compile(r"(\d{1,4}):([0-5]\d)")
@@ -31,10 +45,23 @@ HOURS_AND_MINUTES = re.compile(r"(\d{1,4}):([0-5]\d)")
 
 @dataclass(frozen=True)
 class Column:
-    field: str  # a model field, or "uids" for the record's active tags
+    # A model field, or one of the record's relations: "uids" (its active tags),
+    # "qualifications" (a person's), "qualification" (the one a category requires, by name).
+    field: str
     label: Promise  # the header our export writes, in the active language
     aliases: tuple[str, ...] = ()
     required: bool = False
+
+
+@dataclass(frozen=True, order=True)
+class HeldCell:
+    """One qualification of a person as a cell holds it."""
+
+    name: str
+    expires_on: datetime.date | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.expires_on.isoformat()})" if self.expires_on else self.name
 
 
 @dataclass(frozen=True)
@@ -43,7 +70,25 @@ class Master:
     name: Promise  # for messages: "employees file"
     columns: tuple[Column, ...]
     statuses: dict[str, str]  # extra spellings → stored value
-    retired_status: str  # what --replace sets on a record missing from the file
+    retired_status: str | None  # what --replace sets on a record missing from the file
+    key: str = "code"  # the field a row is matched by
+
+    def records(self):
+        """Every record, with what the relation columns read (one query per relation)."""
+        records = self.model.objects.order_by(self.key)
+        fields = {column.field for column in self.columns}
+        if "uids" in fields:
+            active = Tag.objects.active().order_by("uid")
+            records = records.prefetch_related(Prefetch("tags", active, to_attr="active_tags"))
+        if "qualifications" in fields:
+            held = HeldQualification.objects.select_related("qualification")
+            records = records.prefetch_related(Prefetch("qualifications", held, to_attr="held"))
+        if "qualification" in fields:
+            records = records.select_related("qualification")
+        return records
+
+    def has(self, field: str) -> bool:
+        return any(column.field == field for column in self.columns)
 
     def header_map(self) -> dict[str, Column]:
         names = {}
@@ -57,6 +102,8 @@ class Master:
         return names
 
     def status_map(self) -> dict[str, str]:
+        if not self.has("status"):
+            return {}
         status_field = self.model._meta.get_field("status")
         names = {header_key(key): value for key, value in self.statuses.items()}
         for value, label in status_field.choices:
@@ -67,8 +114,11 @@ class Master:
         return names
 
     @property
-    def default_status(self) -> str:
-        return self.model._meta.get_field("status").default
+    def defaults(self) -> dict:
+        """What a new record gets for the columns a file leaves out."""
+        return (
+            {"status": self.model._meta.get_field("status").default} if self.has("status") else {}
+        )
 
 
 def _languages():
@@ -93,6 +143,7 @@ EMPLOYEES = Master(
         Column("contact", _("Contact"), ("contact", "連絡先")),
         Column("status", _("Status"), ("status", "状態")),
         Column("notes", _("Notes"), ("notes", "備考")),
+        Column("qualifications", _("Qualifications"), ("qualifications", "資格", "保有資格")),
     ),
     statuses={
         "在籍": Employee.Status.ACTIVE,
@@ -119,6 +170,11 @@ ITEMS = Master(
         Column("calibration_due", _("Calibration due"), ("calibrationDue", "校正期限")),
         Column("loan_period", _("Loan period"), ("loanPeriod", "貸出期間")),
         Column("notes", _("Notes"), ("notes", "備考")),
+        Column(
+            "calibration_interval",
+            _("Calibration interval (months)"),
+            ("calibrationInterval", "校正周期", "校正間隔", "校正周期（月）"),
+        ),
     ),
     statuses={
         # The replaced system stored "on loan" as a status; here it follows from the loans.
@@ -135,6 +191,20 @@ ITEMS = Master(
     retired_status=Item.Status.RETIRED,
 )
 
+CATEGORIES = Master(
+    model=Category,
+    name=_("categories file"),
+    columns=(
+        Column("name", _("Category"), ("category", "分類", "カテゴリ"), True),
+        Column("loan_limit", _("Loan limit per person"), ("loanLimit", "貸出上限")),
+        Column("qualification", _("Required qualification"), ("qualification", "必要資格")),
+        Column("checklist", _("Check before use"), ("checklist", "使用前点検", "点検項目")),
+    ),
+    statuses={},
+    retired_status=None,  # a category is a set of rules, not a record to retire
+    key="name",
+)
+
 
 # Cell ⇄ value, per column. Parsers raise ValidationError with a message for people.
 
@@ -147,7 +217,7 @@ def parse_cell(master: Master, column: Column, cell: str, statuses: dict[str, st
         return sorted({normalize_uid(part) for part in UID_SEPARATORS.split(cell) if part.strip()})
     if column.field == "status":
         if not cell:
-            return master.default_status
+            return master.defaults["status"]
         try:
             return statuses[header_key(cell)]
         except KeyError:
@@ -157,9 +227,22 @@ def parse_cell(master: Master, column: Column, cell: str, statuses: dict[str, st
                 params={"value": cell, "choices": choices},
             ) from None
     if column.field == "calibration_due":
-        return _parse_date(cell) if cell else None
+        return parse_date(cell) if cell else None
     if column.field == "loan_period":
         return _parse_period(cell) if cell else None
+    if column.field == "calibration_interval":
+        return _parse_number(cell, 1, CALIBRATION_INTERVAL_MAX) if cell else None
+    if column.field == "loan_limit":
+        return _parse_number(cell, 0, 999) if cell else None
+    if column.field == "qualifications":
+        return _parse_qualifications(cell)
+    if column.field == "qualification":
+        return _qualification_name(cell) if cell else None
+    if column.field == "checklist":
+        # One check per line in the cell (Alt+Enter in Excel), as the admin takes them.
+        text = "\n".join(line.strip() for line in cell.splitlines() if line.strip())
+        validate_checklist(text)
+        return text
     max_length = master.model._meta.get_field(column.field).max_length
     if max_length and len(cell) > max_length:
         raise ValidationError(
@@ -169,21 +252,39 @@ def parse_cell(master: Master, column: Column, cell: str, statuses: dict[str, st
     return cell
 
 
-def _parse_date(cell: str) -> datetime.date:
+def _parse_number(cell: str, lowest: int, highest: int) -> int:
     try:
-        return datetime.date.fromisoformat(cell.replace("/", "-").replace(".", "-"))
+        number = int(cell)
     except ValueError:
-        # 2026/1/5 as Excel writes it in Japan: the parts without leading zeros.
-        parts = re.fullmatch(r"(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})", cell)
-        if parts:
-            try:
-                return datetime.date(*(int(part) for part in parts.groups()))
-            except ValueError:
-                pass
-    raise ValidationError(
-        _("“%(value)s” is not a date. Write it as 2026-03-31 or 2026/3/31."),
-        params={"value": cell},
-    )
+        number = None
+    if number is None or not lowest <= number <= highest:
+        raise ValidationError(
+            _("“%(value)s” is not a whole number from %(lowest)d to %(highest)d."),
+            params={"value": cell, "lowest": lowest, "highest": highest},
+        )
+    return number
+
+
+def _parse_qualifications(cell: str) -> list[HeldCell]:
+    held = {}
+    for part in QUALIFICATION_SEPARATORS.split(cell):
+        if not part.strip():
+            continue
+        name, expires_on = part.strip(), None
+        if until := QUALIFICATION_UNTIL.fullmatch(name):
+            name, expires_on = until.group(1), parse_date(until.group(2))
+        name = _qualification_name(name)
+        if name in held:
+            raise ValidationError(
+                _("%(name)s is listed twice."), params={"name": name}, code="twice"
+            )
+        held[name] = HeldCell(name, expires_on)
+    return sorted(held.values())
+
+
+def _qualification_name(cell: str) -> str:
+    Qualification._meta.get_field("name").run_validators(cell)
+    return cell
 
 
 def _parse_period(cell: str) -> datetime.timedelta:
@@ -207,11 +308,23 @@ def _parse_period(cell: str) -> datetime.timedelta:
     return period
 
 
+def record_value(record, field: str):
+    """A record's value for a column, as parse_cell gives it (relations read from what
+    `Master.records` fetched)."""
+    if field == "uids":
+        return [tag.uid for tag in record.active_tags]
+    if field == "qualifications":
+        return sorted(HeldCell(held.qualification.name, held.expires_on) for held in record.held)
+    if field == "qualification":
+        return record.qualification.name if record.qualification else None
+    return getattr(record, field)
+
+
 def format_cell(master: Master, column: Column, value) -> str:
     if value is None:
         return ""
-    if column.field == "uids":
-        return "; ".join(value)
+    if column.field in ("uids", "qualifications"):
+        return "; ".join(str(part) for part in value)
     if column.field == "status":
         return str(master.model.Status(value).label)
     if column.field == "calibration_due":

@@ -1,14 +1,16 @@
-"""Import the employee and tool masters from CSV: plan first, then apply all or nothing.
+"""Import the employee, tool and category masters from CSV: plan first, then apply all or
+nothing.
 
 `plan_import` reads both files and says, row by row, what would be created, updated, left
 unchanged or deactivated, with every problem and its file and line. `apply_import` plans again
 inside one transaction and writes only when there is no problem at all. The admin's preview and
 confirm steps and `manage.py import_master` are the two doors; both call these two functions.
 
-Rules: records are matched by code. A column missing from the file leaves that field alone; an
-empty cell clears it (an empty status means active or available). With `replace`, records of a
-given file's kind that the file does not list are deactivated (people) or retired (tools); nothing
-is ever deleted, so history stays whole.
+Rules: records are matched by code (categories by name). A column missing from the file leaves
+that field alone; an empty cell clears it (an empty status means active or available). With
+`replace`, records of a given file's kind that the file does not list are deactivated (people) or
+retired (tools); categories stay; nothing is ever deleted, so history stays whole. A qualification
+a file names that is not known yet is created.
 """
 
 from __future__ import annotations
@@ -24,14 +26,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.core.csv_text import MalformedCsv, UndecodableFile, decode, read_rows
+from inventory.employees.models import HeldQualification, Qualification
 from inventory.items.models import Tag
 from inventory.masterdata.columns import (
+    CATEGORIES,
     EMPLOYEES,
     ITEMS,
     Column,
     Master,
     header_key,
     parse_cell,
+    record_value,
 )
 
 CREATE, UPDATE, UNCHANGED, DEACTIVATE = "create", "update", "unchanged", "deactivate"
@@ -88,7 +93,7 @@ class Change:
 def _cell_text(value) -> str:
     if value is None or value == []:
         return "—"
-    return "; ".join(value) if isinstance(value, list) else str(value)
+    return "; ".join(str(part) for part in value) if isinstance(value, list) else str(value)
 
 
 @dataclass
@@ -126,30 +131,34 @@ def plan_import(
     *,
     employees: Source | None = None,
     items: Source | None = None,
+    categories: Source | None = None,
     replace: bool = False,
     progress: Progress | None = None,
 ) -> Plan:
     plan = Plan()
     parsed = [
         (master, source, _parse(master, source, plan))
-        for master, source in ((EMPLOYEES, employees), (ITEMS, items))
+        for master, source in ((EMPLOYEES, employees), (ITEMS, items), (CATEGORIES, categories))
         if source is not None
     ]
     if not parsed:
-        plan.problems.append(Problem("—", None, str(_("Choose an employees or a tools file."))))
+        plan.problems.append(
+            Problem("—", None, str(_("Choose an employees, a tools or a categories file.")))
+        )
         return plan
     total, done = sum(len(rows) for _m, _s, rows in parsed), 0
     _check_uids_across_files(parsed, plan)
     for master, source, rows in parsed:
-        existing = {record.code: record for record in master.model.objects.all()}
-        held = _active_uids(master)
+        existing = {getattr(record, master.key): record for record in master.records()}
         for line, values in rows:
-            change = _compare(master, line, values, existing.get(values["code"]), held)
+            change = _compare(master, line, values, existing.get(values[master.key]))
             plan.changes.append(change)
             done += 1
             if progress:
                 progress(done, total)
-        if replace and not rows:
+        if not replace or master.retired_status is None:
+            continue
+        if not rows:
             # Most likely the wrong file, or a header saved alone: it would retire everyone.
             plan.problems.append(
                 Problem(
@@ -158,8 +167,8 @@ def plan_import(
                     str(_("The file has no rows: it cannot replace the whole list.")),
                 )
             )
-        elif replace:
-            listed = {values["code"] for _line, values in rows}
+        else:
+            listed = {values[master.key] for _line, values in rows}
             for code, record in existing.items():
                 if code not in listed and record.status != master.retired_status:
                     plan.changes.append(
@@ -179,6 +188,7 @@ def apply_import(
     *,
     employees: Source | None = None,
     items: Source | None = None,
+    categories: Source | None = None,
     replace: bool = False,
     expected_digest: str | None = None,
     progress: Progress | None = None,
@@ -186,7 +196,7 @@ def apply_import(
     """Plan and write in one transaction; with any problem nothing is written. Raises
     PlanChanged when `expected_digest` (from a preview) no longer matches."""
     with transaction.atomic():
-        plan = plan_import(employees=employees, items=items, replace=replace)
+        plan = plan_import(employees=employees, items=items, categories=categories, replace=replace)
         if not plan.ok:
             return plan
         if expected_digest is not None and plan.digest() != expected_digest:
@@ -241,7 +251,7 @@ def _parse(master: Master, source: Source, plan: Plan) -> list[tuple[int, dict]]
                 message = "; ".join(exc.messages)
                 plan.problems.append(Problem(file, line, f"{column.label}: {message}"))
                 good = False
-        code = values.get("code")
+        code = values.get(master.key)
         if code and code in first_line_of:
             plan.problems.append(
                 Problem(
@@ -319,9 +329,10 @@ def _check_uids_in_file(file: str, rows, plan: Plan) -> None:
 
 
 def _check_uids_across_files(parsed, plan: Plan) -> None:
-    if len(parsed) < 2:
+    with_uids = [(source, rows) for master, source, rows in parsed if master.has("uids")]
+    if len(with_uids) < 2:
         return
-    (_m1, first, first_rows), (_m2, second, second_rows) = parsed
+    (first, first_rows), (second, second_rows) = with_uids
     lines = {uid: line for line, values in first_rows for uid in values.get("uids") or ()}
     for line, values in second_rows:
         for uid in values.get("uids") or ():
@@ -336,17 +347,6 @@ def _check_uids_across_files(parsed, plan: Plan) -> None:
                         ),
                     )
                 )
-
-
-def _active_uids(master: Master) -> dict[int, list[str]]:
-    """Record id → its active tag UIDs, in one query."""
-    owner = master.model._meta.model_name
-    held: dict[int, list[str]] = {}
-    for pk, uid in (
-        Tag.objects.active().filter(**{f"{owner}__isnull": False}).values_list(owner, "uid")
-    ):
-        held.setdefault(pk, []).append(uid)
-    return {pk: sorted(uids) for pk, uids in held.items()}
 
 
 def _check_uids_against_database(parsed, plan: Plan) -> None:
@@ -392,14 +392,13 @@ def _listed_for(parsed, kind: str, holder) -> list[str]:
     return []
 
 
-def _compare(master: Master, line: int, values: dict, record, held) -> Change:
-    code = values["code"]
+def _compare(master: Master, line: int, values: dict, record) -> Change:
+    code = values[master.key]
     if record is None:
-        defaults = {"status": master.default_status}
-        return Change(master, CREATE, code, line, values={**defaults, **values})
+        return Change(master, CREATE, code, line, values={**master.defaults, **values})
     changes = {}
     for name, after in values.items():
-        before = held.get(record.pk, []) if name == "uids" else getattr(record, name)
+        before = record_value(record, name)
         if before != after:
             changes[name] = (before, after)
     action = UPDATE if changes else UNCHANGED
@@ -409,25 +408,45 @@ def _compare(master: Master, line: int, values: dict, record, held) -> Change:
 # Writing.
 
 
+# Columns written through a relation rather than as a field of the record.
+RELATIONS = ("uids", "qualifications")
+
+
 def _write(plan: Plan, progress: Progress | None) -> None:
     now = timezone.now()
     new_tags = []
     total = len(plan.changes)
+    qualifications = _qualifications_named(plan)
     # Tags are deactivated for every row before any is enrolled, so a UID moving from one
     # record to another in the same import never meets itself in the unique index.
     for done, change in enumerate(plan.changes, start=1):
-        fields = {k: v for k, v in change.values.items() if k != "uids"}
+        model = change.master.model
         if change.action == CREATE:
-            record = change.master.model.objects.create(**fields)
+            fields = _fields(change.values, qualifications)
+            record = model.objects.create(**fields)
         elif change.action in (UPDATE, DEACTIVATE):
             record = change.record
-            updates = {k: after for k, (_before, after) in change.changes.items() if k != "uids"}
+            after = {name: value for name, (_before, value) in change.changes.items()}
+            updates = _fields(after, qualifications)
             for name, value in updates.items():
                 setattr(record, name, value)
             if updates:
-                record.save(update_fields=[*updates, "updated_at"])
+                stamped = any(field.name == "updated_at" for field in model._meta.fields)
+                record.save(update_fields=[*updates, *(["updated_at"] if stamped else [])])
         else:
             record = change.record
+        if "qualifications" in change.changes or (
+            change.action == CREATE and change.values.get("qualifications")
+        ):
+            record.qualifications.all().delete()
+            HeldQualification.objects.bulk_create(
+                HeldQualification(
+                    employee=record,
+                    qualification=qualifications[held.name],
+                    expires_on=held.expires_on,
+                )
+                for held in change.values["qualifications"]
+            )
         if "uids" in change.changes or (change.action == CREATE and change.values.get("uids")):
             before, after = change.changes.get("uids", ([], change.values["uids"]))
             owner = change.kind
@@ -438,3 +457,24 @@ def _write(plan: Plan, progress: Progress | None) -> None:
         if progress:
             progress(done, total)
     Tag.objects.bulk_create(new_tags)
+
+
+def _fields(values: dict, qualifications: dict[str, Qualification]) -> dict:
+    """The values that are fields of the record; a required qualification by its row."""
+    fields = {name: value for name, value in values.items() if name not in RELATIONS}
+    if "qualification" in fields:
+        fields["qualification"] = qualifications.get(fields["qualification"])
+    return fields
+
+
+def _qualifications_named(plan: Plan) -> dict[str, Qualification]:
+    """Every qualification the files name, created when not known yet."""
+    names = set()
+    for change in plan.changes:
+        names.update(held.name for held in change.values.get("qualifications") or ())
+        if change.values.get("qualification"):
+            names.add(change.values["qualification"])
+    known = {q.name: q for q in Qualification.objects.filter(name__in=names)}
+    for name in sorted(names - set(known)):
+        known[name] = Qualification.objects.create(name=name)
+    return known

@@ -92,6 +92,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         OVERDUE_DIGEST = "overdue_digest", _("Overdue digest")
         MANAGER_SUMMARY = "manager_summary", _("Managers' summary")
+        DUE_SOON = "due_soon", _("Due soon")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
@@ -103,7 +104,7 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    # The employee's id for a digest, "managers" for the summary.
+    # The employee's id for a digest, "managers" for the summary, the loan's id for due soon.
     recipient = models.CharField(_("recipient"), max_length=50)
     day = models.DateField(_("day"))
     # Each channel on its own row: a webhook that fails is retried without e-mailing twice.

@@ -50,6 +50,13 @@ def overdue_reminders():
         reminders.send_overdue_reminders()
 
 
+@db_periodic_task(crontab(minute="*"), retries=3, retry_delay=60)
+def due_soon_reminders():
+    if settings.REMINDER_BEFORE_DUE_MINUTES:
+        with periodic_run("due_soon_reminders"):
+            reminders.send_due_soon_reminders()
+
+
 # After the nightly backup, so the last archive still holds what is pruned.
 @db_periodic_task(daily_at((4, 15)))
 def prune_scans():

@@ -40,12 +40,16 @@ def grant(apps, group_name, codenames):
         )
 
 
-def create_groups(apps, schema_editor):
+def create_permissions_now(apps):
     # Permissions are normally created after all migrations ran; the groups need them now.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
+
+
+def create_groups(apps, schema_editor):
+    create_permissions_now(apps)
     grant(apps, "Managers", MANAGERS)
     grant(apps, "Viewers", VIEWERS)
 

@@ -1,4 +1,6 @@
-"""Overdue reminders: one digest per person per day, one summary for the managers.
+"""Reminders: one overdue digest per person per day, one summary for the managers (overdue
+loans, instruments due for calibration, qualifications running out), and optionally one
+reminder per loan shortly before it falls due.
 
 At most once, enforced by the database. Each (kind, recipient, day, channel) is a unique
 Notification row, inserted and committed ("claimed") BEFORE the message goes out, then marked
@@ -21,6 +23,8 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from inventory.employees.models import QUALIFICATION_WARN, HeldQualification
+from inventory.items.models import Item
 from inventory.loans.models import Loan
 from inventory.ops.jobs import notify
 from inventory.ops.jobs.runs import last_restore_at
@@ -65,8 +69,14 @@ def send_overdue_reminders(*, now=None) -> ReminderCounts:
                 emails=[address] if address else [],
                 counts=counts,
             )
-        if loans:
-            subject, body = _summary(loans)
+        instruments = list(
+            Item.objects.calibration_due_by(
+                day + datetime.timedelta(days=settings.CALIBRATION_WARN_DAYS)
+            )
+        )
+        expiring = list(HeldQualification.objects.expiring(day))
+        if loans or instruments or expiring:
+            subject, body = _summary(loans, instruments, expiring)
             _deliver(
                 Notification.Kind.MANAGER_SUMMARY,
                 "managers",
@@ -76,6 +86,11 @@ def send_overdue_reminders(*, now=None) -> ReminderCounts:
                 emails=notify.manager_emails(),
                 counts=counts,
             )
+    _raise_if_failed(counts)
+    return counts
+
+
+def _raise_if_failed(counts: ReminderCounts) -> None:
     if counts.failed:
         raise RemindersFailed(
             ngettext(
@@ -86,6 +101,48 @@ def send_overdue_reminders(*, now=None) -> ReminderCounts:
             )
             % {"count": counts.failed}
         )
+
+
+def send_due_soon_reminders(*, now=None) -> ReminderCounts:
+    """Tell each holder of a loan falling due within REMINDER_BEFORE_DUE_MINUTES, once per loan
+    (the loan's id is the claim's recipient; a due time corrected to another day is told
+    again). Run every minute; raises RemindersFailed like the digests."""
+    now = now or timezone.now()
+    counts = ReminderCounts()
+    window = datetime.timedelta(minutes=settings.REMINDER_BEFORE_DUE_MINUTES)
+    if not window:
+        return counts
+    loans = Loan.objects.open().filter(due_at__gt=now, due_at__lte=now + window).with_related()
+    told = set(
+        Notification.objects.filter(
+            kind=Notification.Kind.DUE_SOON, day__gte=timezone.localdate(now)
+        ).values_list("recipient", flat=True)
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        for loan in loans.order_by("due_at", "pk"):
+            if str(loan.pk) in told:
+                continue
+            address = notify.email_address(loan.employee.contact)
+            if not address and not settings.REMINDER_WEBHOOK_URL:
+                counts.unreachable += 1
+                continue
+            subject = _("Toolcrib: %(item)s is due at %(time)s") % {
+                "item": loan.item.name,
+                "time": formats.time_format(timezone.localtime(loan.due_at), "TIME_FORMAT"),
+            }
+            body = _("%(name)s, please return this tool to the tool crib in time:") % {
+                "name": loan.employee.name
+            }
+            _deliver(
+                Notification.Kind.DUE_SOON,
+                str(loan.pk),
+                timezone.localdate(loan.due_at),
+                subject,
+                f"{body}\n\n{_line(loan)}",
+                emails=[address] if address else [],
+                counts=counts,
+            )
+    _raise_if_failed(counts)
     return counts
 
 
@@ -166,14 +223,38 @@ def _digest(employee, loans) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def _summary(loans) -> tuple[str, str]:
+def _summary(loans, instruments, expiring) -> tuple[str, str]:
     people = len({loan.employee_id for loan in loans})
     subject = _("Toolcrib: %(loans)d overdue loans, %(people)d people") % {
         "loans": len(loans),
         "people": people,
     }
     lines = [f"{loan.employee.code} {loan.employee.name}: {_line(loan)}" for loan in loans]
+    if instruments:
+        lines += [
+            "",
+            _("Calibration due within %(days)d days:") % {"days": settings.CALIBRATION_WARN_DAYS},
+            *(
+                _("%(code)s %(name)s (due %(due)s)")
+                % {"code": item.code, "name": item.name, "due": _date(item.calibration_due)}
+                for item in instruments
+            ),
+        ]
+    if expiring:
+        lines += [
+            "",
+            _("Qualifications expiring within %(days)d days:") % {"days": QUALIFICATION_WARN.days},
+            *(
+                f"{held.employee.code} {held.employee.name}: {held.qualification.name} "
+                f"({_date(held.expires_on)})"
+                for held in expiring
+            ),
+        ]
     return subject, "\n".join(lines)
+
+
+def _date(day: datetime.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
 
 
 def _line(loan) -> str:

@@ -27,12 +27,13 @@ def test_the_overdue_list_costs_the_same_queries_for_any_length(
     client, staff, django_assert_num_queries
 ):
     overdue_loan(1)
-    # session, user, user permissions, group permissions, the overdue loans with tool and person
-    with django_assert_num_queries(5):
+    # session, user, user permissions, group permissions, the overdue loans with tool and
+    # person, the qualifications running out with their holders
+    with django_assert_num_queries(6):
         client.get("/admin/loans/loan/overdue/")
     for hours in range(2, 12):
         overdue_loan(hours)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert len(client.get("/admin/loans/loan/overdue/").context["loans"]) == 11
 
 

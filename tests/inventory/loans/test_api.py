@@ -206,7 +206,8 @@ def test_borrow_costs_a_fixed_number_of_queries(
     api, manager, tool_and_person, django_assert_num_queries
 ):
     api.as_user(manager)
-    # user, user perms, group perms, item by code, employee by code, savepoint, lock item,
-    # lock employee, open loan check, insert loan, insert history, release savepoint
-    with django_assert_num_queries(12):
+    # user, user perms, group perms, item by code, employee by code, savepoint, lock item
+    # (with its category's rules id), open loan check, lock employee (with the shift), closed
+    # days for the due date, insert loan, insert history, release savepoint
+    with django_assert_num_queries(13):
         assert api.post("/api/v1/loans/", borrow_body()).status_code == 201

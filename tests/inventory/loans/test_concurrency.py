@@ -76,3 +76,14 @@ def test_handovers_and_returns_racing_on_one_tool_never_deadlock_or_double_lend(
 
     assert set(outcomes) <= {"ok", "LOAN_NOT_OPEN", "INVALID"}, outcomes
     assert Loan.objects.open().filter(item=item).count() <= 1
+
+
+def test_one_person_borrowing_at_twenty_kiosks_at_once_stays_within_the_limit(postgres, settings):
+    settings.LOAN_LIMIT_PER_PERSON = 3
+    person = EmployeeFactory()
+    tools = [ItemFactory() for _ in range(THREADS)]
+
+    outcomes = race(lambda i: services.borrow(item=tools[i], employee=person, door=Door.KIOSK))
+
+    assert outcomes == Counter({"ok": 3, "LIMIT_REACHED": THREADS - 3})
+    assert Loan.objects.open().filter(employee=person).count() == 3

@@ -13,7 +13,7 @@ from inventory.loans import services
 from inventory.loans.models import Door
 from inventory.ops.jobs import notify, reminders
 from inventory.ops.models import Notification, RestoreRun
-from tests.factories import EmployeeFactory, ItemFactory
+from tests.factories import EmployeeFactory, HeldQualificationFactory, ItemFactory
 
 NOW = timezone.now()
 YESTERDAY = NOW - datetime.timedelta(days=1)
@@ -186,3 +186,51 @@ def test_messages_are_sent_outside_any_transaction(transactional_db, settings, m
     reminders.send_overdue_reminders(now=NOW)
 
     assert in_transaction == [False]
+
+
+# What else the managers' summary names.
+
+
+def summary_body():
+    return next(m for m in mail.outbox if "boss@example.com" in m.to).body
+
+
+def test_the_summary_names_instruments_due_for_calibration_within_the_window(crew, settings):
+    settings.CALIBRATION_WARN_DAYS = 14
+    today = timezone.localdate(NOW)
+    ItemFactory(code="MI-SOON", calibration_due=today + datetime.timedelta(days=14))
+    ItemFactory(code="MI-LATE", calibration_due=today - datetime.timedelta(days=1))
+    ItemFactory(code="MI-LATER", calibration_due=today + datetime.timedelta(days=15))
+
+    reminders.send_overdue_reminders(now=NOW)
+
+    body = summary_body()
+    assert "MI-SOON" in body and "MI-LATE" in body
+    assert "MI-LATER" not in body
+
+
+def test_the_summary_names_qualifications_running_out_within_thirty_days(crew):
+    today = timezone.localdate(NOW)
+    soon = HeldQualificationFactory(
+        qualification__name="玉掛け", expires_on=today + datetime.timedelta(days=30)
+    )
+    HeldQualificationFactory(
+        qualification__name="フォークリフト", expires_on=today + datetime.timedelta(days=31)
+    )
+
+    reminders.send_overdue_reminders(now=NOW)
+
+    body = summary_body()
+    assert f"{soon.employee.code} {soon.employee.name}: 玉掛け" in body
+    assert "フォークリフト" not in body
+
+
+def test_the_summary_goes_out_for_instruments_even_when_nothing_is_overdue(db, settings):
+    settings.REMINDER_WEBHOOK_URL = ""
+    settings.REMINDER_MANAGER_EMAILS = ["crib-office@example.com"]
+    ItemFactory(code="MI-SOON", calibration_due=timezone.localdate(NOW))
+
+    reminders.send_overdue_reminders(now=NOW)
+
+    assert sent_to() == [("crib-office@example.com",)]
+    assert "MI-SOON" in mail.outbox[0].body

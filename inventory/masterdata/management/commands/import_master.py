@@ -7,18 +7,24 @@ from django.utils.translation import gettext_lazy as _lazy
 from inventory.masterdata.importing import Source, apply_import, plan_import
 from inventory.masterdata.progress import ProgressBar
 
-KINDS = {"employee": _lazy("Employees"), "item": _lazy("Tools")}
+KINDS = {"employee": _lazy("Employees"), "item": _lazy("Tools"), "category": _lazy("Categories")}
 
 
 class Command(BaseCommand):
     help = (
-        "Import employees and/or tools from CSV (UTF-8 or Shift_JIS, our export's columns, the "
-        "old system's or Japanese headers). Upserts by code; any problem means nothing is written."
+        "Import employees, tools and/or categories from CSV (UTF-8 or Shift_JIS, our export's "
+        "columns, the old system's or Japanese headers). Upserts by code (categories by name); "
+        "any problem means nothing is written."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--employees", type=Path, help="Employees CSV file.")
         parser.add_argument("--items", type=Path, help="Tools CSV file.")
+        parser.add_argument(
+            "--categories",
+            type=Path,
+            help="Categories CSV file (loan limit, required qualification, check before use).",
+        )
         parser.add_argument(
             "--dry-run",
             action="store_true",
@@ -30,10 +36,14 @@ class Command(BaseCommand):
             help="Deactivate employees / retire tools missing from the given file (never deletes).",
         )
 
-    def handle(self, *args, employees, items, dry_run, replace, **options):
-        if not employees and not items:
-            raise CommandError(_("Give --employees FILE, --items FILE or both."))
-        sources = {"employees": _read(employees), "items": _read(items)}
+    def handle(self, *args, employees, items, categories, dry_run, replace, **options):
+        if not employees and not items and not categories:
+            raise CommandError(_("Give --employees FILE, --items FILE, --categories FILE or more."))
+        sources = {
+            "employees": _read(employees),
+            "items": _read(items),
+            "categories": _read(categories),
+        }
         if dry_run:
             plan = plan_import(
                 **sources, replace=replace, progress=ProgressBar(self.stderr, _("Checking"))
