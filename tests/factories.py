@@ -5,7 +5,6 @@ from django.utils import timezone
 
 from inventory.employees.models import Employee
 from inventory.items.models import Item, Tag
-from inventory.loans import services
 from inventory.loans.models import Door, Loan
 
 
@@ -70,10 +69,3 @@ def overdue_loan(hours_late: float, **employee) -> Loan:
         at=now - datetime.timedelta(hours=hours_late + 1),
         due_at=now - datetime.timedelta(hours=hours_late),
     )
-
-
-def handover(*, item, employee, **how):
-    """What the kiosk does with a tool tapped in someone else's session, in one call: the tool
-    locked, its loan returned and a new one lent, both or neither. (closed loan, new loan)"""
-    with services.lock_tool(item.pk) as tool:
-        return tool.hand_over_to(employee, **how)
