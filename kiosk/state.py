@@ -113,7 +113,8 @@ def take_waiting(station: Station, at: datetime.datetime) -> list[int]:
 
 def last_change(station: Station, at: datetime.datetime) -> tuple[str, Loan] | None:
     """(Change, loan): the station's last change, while the screen offers to undo it."""
-    if station.undo_change and station.undo_expires_at and at < station.undo_expires_at:
+    expires = station.undo_expires_at
+    if station.undo_change and station.undoable_loan_id and expires and at < expires:
         return station.undo_change, station.undoable_loan
     return None
 

@@ -67,7 +67,6 @@
     enrolled: [[880, 0.09], [1320, 0.14]],
     returned: [[1320, 0.09], [880, 0.14]],
     session_ended: [[990, 0.08], [660, 0.1]],
-    handover: [[660, 0.08], [880, 0.08], [1100, 0.12]],
     taken_over: [[660, 0.08], [880, 0.08], [1100, 0.12]],
     undone_borrow: [[880, 0.09], [660, 0.14]],
     undone_return: [[880, 0.09], [660, 0.14]],
@@ -176,13 +175,22 @@
   const ownLanguage = root.dataset.language !== root.dataset.defaultLanguage && root.dataset.monitor !== "1";
   let chosenFor = null; // the session the language is for: an employee id, "" for the next one
   let languageTimer = null;
-  function backToDefaultLanguage() {
+  async function backToDefaultLanguage() {
+    // Asked for first, and the page reloaded only once the server has answered: a kiosk must
+    // never navigate into the browser's "site can't be reached" page.
     const form = document.querySelector("form.lang");
-    const language = Object.assign(document.createElement("input"), {
-      type: "hidden", name: "language", value: root.dataset.defaultLanguage,
-    });
-    form.append(language);
-    form.submit();
+    const body = new FormData(form); // the CSRF token and the page to come back to
+    body.set("language", root.dataset.defaultLanguage);
+    try {
+      const answer = await fetch(form.action, { method: "POST", body });
+      if (answer.ok) {
+        location.reload();
+        return;
+      }
+    } catch (err) {
+      // The server is away; the offline banner says so.
+    }
+    languageTimer = setTimeout(backToDefaultLanguage, 5000);
   }
   function followSession(main) {
     if (!ownLanguage) return;
