@@ -62,7 +62,13 @@ def check(config: Config) -> int:
     else:
         print(f"reader:           ok ({reader_name})")
     transport = HttpTransport(config.server_url, config.station_token, config.ca_bundle)
-    payload = heartbeat_payload(reader_name is not None, reader_name, outbox, time.monotonic())
+    payload = heartbeat_payload(
+        reader_name is not None,
+        reader_name,
+        outbox,
+        time.monotonic(),
+        config.heartbeat_seconds,
+    )
     result = beat(transport, payload)
     transport.close()
     if outbox:

@@ -27,13 +27,19 @@ def cpu_temperature(path: Path = THERMAL_ZONE) -> float | None:
 
 
 def heartbeat_payload(
-    reader_connected: bool, reader_name: str | None, outbox: Outbox | None, started: float
+    reader_connected: bool,
+    reader_name: str | None,
+    outbox: Outbox | None,
+    started: float,
+    interval: float,
 ) -> dict:
     """started is a time.monotonic() reading: the uptime is the agent's, not the machine's.
 
-    outbox is None for `check` on a kiosk whose outbox does not exist yet.
+    outbox is None for `check` on a kiosk whose outbox does not exist yet. interval is
+    HEARTBEAT_SECONDS: the kiosk screen calls the reader silent after about two missed beats.
     """
     return {
+        "heartbeat_seconds": interval,
         "reader_connected": reader_connected,
         "reader_name": reader_name,
         "outbox_depth": outbox.depth() if outbox else 0,
@@ -106,7 +112,7 @@ class Housekeeping:
     def beat_once(self) -> None:
         state = self.state
         payload = heartbeat_payload(
-            state.reader_connected, state.reader_name, self.outbox, self.started
+            state.reader_connected, state.reader_name, self.outbox, self.started, self.interval
         )
         result = beat(self.transport, payload)
         if result.problem is None:

@@ -1,6 +1,8 @@
-"""What a person does at a kiosk or for a kiosk besides tapping: undo, end, enrol."""
+"""What a person does at a kiosk or for a kiosk besides tapping: the screen's buttons (undo, take
+over, report damage, done) and enrolment."""
 
 import datetime
+import functools
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,46 +14,105 @@ from inventory.items.models import Item
 from inventory.loans import services
 from inventory.loans.models import Door
 from kiosk import broadcast, pairing, state
-from kiosk.models import Station
+from kiosk.models import Change, Station
+from kiosk.screen import Card
 
 
-def undo_last_borrow(*, station: Station, loan_id: int) -> bool:
-    """Cancel the borrow the screen's undo button names (a mis-tap), if it is still the
-    station's last borrow and less than a minute old. A screen that was behind must not undo
-    someone else's borrow made since; it is brought up to date whatever happens."""
-    with transaction.atomic():
-        station = state.lock(station.pk)
-        transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
-        loan = station.undoable_loan
-        if (
-            loan is None
-            or loan.pk != loan_id
-            or not station.undo_expires_at
-            or timezone.now() >= station.undo_expires_at
-        ):
-            return False
-        station.undoable_loan, station.undo_expires_at = None, None
-        state.save(station)
-        try:
-            services.cancel_loan(
-                loan=loan, door=Door.KIOSK, station=station, reason=_("Undone at the kiosk")
-            )
-        except DomainError:
-            return False  # already returned or cancelled elsewhere: nothing to undo
-    return True
+def undo_last_change(*, station: Station, loan_id: int) -> bool:
+    """Undo the change the screen's undo button names (a mis-tap): a borrow or a take-over is
+    cancelled, a return reopened (unless the tool was lent again since)."""
+    return _press(station, _undo, loan_id=loan_id)
+
+
+def take_over(*, station: Station, loan_id: int, employee_id: int) -> bool:
+    """Lend the tool just returned from a colleague to the person whose session is open, as a
+    handover from that colleague: the explicit step by which custody moves between people."""
+    return _press(station, _take_over, loan_id=loan_id, employee_id=employee_id)
+
+
+def report_damage(*, station: Station, loan_id: int) -> bool:
+    """Say that the tool just returned is damaged: it goes to maintenance. Who said so is the
+    person whose session is open, else the person it was returned from."""
+    return _press(station, _report_damage, loan_id=loan_id)
 
 
 def end_session(*, station: Station, employee_id: int) -> bool:
-    """End the session the screen's button names, if it is still open: not the session of
-    whoever badged in since the screen was last brought up to date."""
+    """End the session the screen's Done button names."""
+    return _press(station, _end_session, employee_id=employee_id)
+
+
+def _press(station: Station, act, **named: int) -> bool:
+    """A button names what it acts on as its screen showed it. With the station locked, `act`
+    does it if it still holds and returns the card the screen shows, or None when the station
+    has moved on (a screen that was behind must not undo, end or hand over what someone did
+    since). The screen is brought up to date either way. True when it was done."""
     with transaction.atomic():
-        station = state.lock(station.pk)
-        transaction.on_commit(lambda: broadcast.station_changed(station.pk), robust=True)
-        if station.session_employee_id != employee_id:
-            return False
-        station.session_employee = station.session_expires_at = None
-        state.save(station)
-    return True
+        station = state.lock(station.pk, *state.RELATED)
+        card = act(station, timezone.now(), **named)
+        transaction.on_commit(
+            functools.partial(broadcast.station_changed, station.pk, card=card), robust=True
+        )
+    return card is not None and card.kind != "refused"
+
+
+def _undo(station: Station, now: datetime.datetime, *, loan_id: int) -> Card | None:
+    change = state.last_change(station, now)
+    if change is None or change[1].pk != loan_id:
+        return None
+    kind, loan = change
+    state.withdraw_offers(station)
+    state.save(station)
+    undo = services.reopen_loan if kind == Change.RETURN else services.cancel_loan
+    try:
+        undo(loan=loan, door=Door.KIOSK, station=station, reason=_("Undone at the kiosk"))
+    except DomainError as refusal:
+        return Card.refused(refusal)  # the tool moved on through another door meanwhile
+    return Card(f"undone_{kind}", loan=loan)
+
+
+def _take_over(
+    station: Station, now: datetime.datetime, *, loan_id: int, employee_id: int
+) -> Card | None:
+    offer = state.take_over_offer(station, now)
+    if offer is None or (offer[0].pk, offer[1].pk) != (loan_id, employee_id):
+        return None
+    returned, taker = offer
+    try:
+        loan = services.take_over(
+            returned=returned, employee=taker, door=Door.KIOSK, station=station, at=now
+        )
+    except DomainError as refusal:
+        return Card.refused(refusal)
+    state.changed(station, Change.TAKE_OVER, loan, now)
+    station.session_expires_at = now + state.session_window()
+    state.save(station)
+    return Card("taken_over", loan=loan, employee=returned.employee)
+
+
+def _report_damage(station: Station, now: datetime.datetime, *, loan_id: int) -> Card | None:
+    returned = state.returned_loan(station, now)
+    if returned is None or returned.pk != loan_id:
+        return None
+    reporter = state.session_employee(station, now) or returned.employee
+    try:
+        services.report_damage(
+            loan=returned, door=Door.KIOSK, station=station, reported_by=reporter, at=now
+        )
+    except DomainError as refusal:
+        return Card.refused(refusal)
+    # The return now stands as damaged: nothing about it is offered any more at the kiosk.
+    state.withdraw_offers(station)
+    state.save(station)
+    return Card("damage_reported", loan=returned)
+
+
+def _end_session(station: Station, now: datetime.datetime, *, employee_id: int) -> Card | None:
+    if station.session_employee_id != employee_id:
+        return None  # the session of whoever badged in since the screen was brought up to date
+    employee = station.session_employee
+    station.session_employee = station.session_expires_at = None
+    state.save(station)
+    return Card("session_ended", employee=employee)
 
 
 def start_enrolment(

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from kiosk.models import ScanEvent, Station
-from kiosk.screen import load_station, reader_context, screen_context
+from kiosk.screen import Card, load_station, reader_context, screen_context
 
 
 def group_name(station_id: int, language: str) -> str:
@@ -29,14 +29,21 @@ def taps_recorded(station: Station, events: list[ScanEvent]) -> None:
         publish(station, result=live[-1] if live else None, late_count=late)
 
 
-def station_changed(station_id: int) -> None:
-    """After an undo, an end or an enrolment started outside the tap path."""
-    publish(load_station(station_id))
+def station_changed(station_id: int, *, card: Card | None = None) -> None:
+    """After a button (undo, take over, report damage, done) or an enrolment started outside
+    the tap path; `card` says what the button did."""
+    publish(load_station(station_id), card=card)
 
 
-def publish(station: Station, *, result: ScanEvent | None = None, late_count: int = 0) -> None:
-    """Push the station's current state (and a tap result, if any) to its screens."""
-    context = screen_context(station, result=result, late_count=late_count)
+def publish(
+    station: Station,
+    *,
+    result: ScanEvent | None = None,
+    card: Card | None = None,
+    late_count: int = 0,
+) -> None:
+    """Push the station's current state (and a tap's or a button's result) to its screens."""
+    context = screen_context(station, result=result, card=card, late_count=late_count)
     send(station.pk, "kiosk/screen.html#state", context)
 
 

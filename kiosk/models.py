@@ -3,6 +3,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans.models import Loan
+
+# A heartbeat on its way (the network, a busy server) is late by this much at most.
+HEARTBEAT_SLACK_SECONDS = 5
 
 
 def hash_secret(secret: str) -> str:
@@ -32,7 +36,16 @@ AGENT_STATUS_FIELDS = [
     "hostname",
     "uptime_seconds",
     "cpu_temperature",
+    "heartbeat_seconds",
 ]
+
+
+class Change(models.TextChoices):
+    """What a station's last change to a loan was."""
+
+    BORROW = "borrow", _("Borrow")
+    RETURN = "return", _("Return")
+    TAKE_OVER = "take_over", _("Take-over")
 
 
 class Station(models.Model):
@@ -57,6 +70,12 @@ class Station(models.Model):
 
     # What the agent last reported in its heartbeat.
     last_seen_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    heartbeat_seconds = models.FloatField(
+        _("heartbeat interval (s)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+    )
     reader_connected = models.BooleanField(_("reader connected"), null=True, blank=True)
     reader_name = models.CharField(_("reader"), max_length=200, blank=True)
     outbox_depth = models.PositiveIntegerField(_("taps waiting"), null=True, blank=True)
@@ -71,15 +90,17 @@ class Station(models.Model):
         Employee, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     session_expires_at = models.DateTimeField(null=True, blank=True)
-    waiting_item = models.ForeignKey(
-        Item, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    # The tools tapped before a badge (ids, in the order tapped): the badge borrows them all.
+    waiting_items = models.JSONField(default=list, blank=True)
     waiting_expires_at = models.DateTimeField(null=True, blank=True)
     last_uid = models.CharField(max_length=20, blank=True)
     last_uid_at = models.DateTimeField(null=True, blank=True)
+    # The station's last change (a borrow, a return or a take-over), which its screen offers to
+    # undo for a while; after a return also to report damage or, in a session, to take over.
     undoable_loan = models.ForeignKey(
         Loan, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    undo_change = models.CharField(max_length=16, choices=Change.choices, blank=True)
     undo_expires_at = models.DateTimeField(null=True, blank=True)
     # Enrolment by tap: the next UID read here is bound to this person or tool.
     enrol_employee = models.ForeignKey(
@@ -109,6 +130,16 @@ class Station(models.Model):
     @staticmethod
     def offline_after() -> datetime.timedelta:
         return datetime.timedelta(seconds=settings.STATION_OFFLINE_SECONDS)
+
+    def reader_silent_after(self) -> datetime.timedelta:
+        """How long the kiosk screen waits for the agent's next heartbeat before it tells the
+        person at it that taps may not be read: about two missed heartbeats of the interval the
+        agent reports, never longer than the station takes to be called offline (`is_online`,
+        which the admin and the alerts use). An agent that never said its interval: that."""
+        if self.heartbeat_seconds is None:
+            return self.offline_after()
+        missed = datetime.timedelta(seconds=2 * self.heartbeat_seconds + HEARTBEAT_SLACK_SECONDS)
+        return min(missed, self.offline_after())
 
     def last_heard(self, *, restored: datetime.datetime | None = None):
         """The agent's last heartbeat, None when it was never heard from. After a restore the

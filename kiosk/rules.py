@@ -1,8 +1,12 @@
 """The tap rules: what one UID read at a station means, given that station's state.
 
 Called by kiosk.scans with the station row locked, so the state read here (open session,
-tool waiting for a badge, last UID) cannot change underneath. Every loan change goes through
+tools waiting for a badge, last UID) cannot change underneath. Every loan change goes through
 inventory.loans.services; this module only decides which use case a tap is.
+
+Custody moves only by someone's own deliberate act: a tool that is out comes back from its
+holder whenever it is tapped, also in another person's session. Taking a colleague's tool over
+is an explicit step the screen offers then (kiosk.actions.take_over), never a tap.
 """
 
 import datetime
@@ -17,7 +21,7 @@ from inventory.items.services import enrol_tag
 from inventory.loans import services
 from inventory.loans.models import Door, Loan
 from kiosk import state
-from kiosk.models import ScanEvent, Station
+from kiosk.models import Change, ScanEvent, Station
 
 Outcome = ScanEvent.Outcome
 
@@ -60,6 +64,15 @@ def apply(tap: Tap) -> None:
         _tool(tap)
 
 
+@dataclass(frozen=True)
+class TrayTool:
+    """One tool of a tray a badge borrowed: its loan, or why it could not be lent."""
+
+    item: Item
+    loan: Loan | None = None
+    refusal: DomainError | None = None
+
+
 def _badge(tap: Tap) -> None:
     station, event, employee = tap.station, tap.event, tap.tag.employee
     event.employee = employee
@@ -70,15 +83,16 @@ def _badge(tap: Tap) -> None:
         _end_session(station)
         _done(event, Outcome.SESSION_ENDED, _("Goodbye, %(name)s.") % {"name": employee.name})
         return
+    # A new session starts fresh: what the screen offered about the last change (undo, take
+    # over, report damage) was for the person before.
+    state.withdraw_offers(station)
     station.session_employee = employee
     station.session_expires_at = tap.at + state.session_window()
     _done(event, Outcome.SESSION_STARTED, _("Hello, %(name)s.") % {"name": employee.name})
-    waiting = state.waiting_item(station, tap.at)
-    if waiting is not None:
-        # Any order works: the tool tapped just before this badge is borrowed now.
-        station.waiting_item = station.waiting_expires_at = None
-        event.item = waiting
-        _borrow(tap, waiting)
+    waiting = state.take_waiting(station, tap.at)
+    if waiting:
+        # Any order works: the tools tapped just before this badge are borrowed now.
+        _borrow_tray(tap, waiting)
 
 
 def _tool(tap: Tap) -> None:
@@ -94,7 +108,7 @@ def _tool(tap: Tap) -> None:
             if holder is not None and not event.live and tap.at < holder.borrowed_at:
                 # A late tap older than the loan open now, which another door recorded while
                 # this kiosk was offline: ending that loan would book a tool still in its
-                # holder's hands as returned or handed over.
+                # holder's hands as returned.
                 raise TapBeforeLoan(
                     item=tool.item.name,
                     holder=holder.employee.name,
@@ -102,20 +116,16 @@ def _tool(tap: Tap) -> None:
                 )
             if employee is not None:
                 station.session_expires_at = tap.at + state.session_window()
-                event.employee = employee
-                if holder is None:
-                    _borrowed(tap, tool.lend_to(employee, **how))
-                elif holder.employee_id == employee.pk:
-                    _returned(tap, tool.take_back(**how))
-                else:
-                    _handed_over(tap, *tool.hand_over_to(employee, **how))
-            elif holder is not None:
+            if holder is not None:
+                # Whoever's session is open: the tool comes back from the person who has it.
                 event.employee = holder.employee
                 _returned(tap, tool.take_back(**how))
+            elif employee is not None:
+                event.employee = employee
+                _borrowed(tap, tool.lend_to(employee, **how))
             else:
                 services.ensure_loanable(tool.item, tap.at)
-                station.waiting_item = tool.item
-                station.waiting_expires_at = tap.at + state.session_window()
+                state.add_waiting(station, tool.item.pk, tap.at)
                 _done(
                     event,
                     Outcome.AWAITING_BADGE,
@@ -125,37 +135,50 @@ def _tool(tap: Tap) -> None:
         _refuse(event, refusal)
 
 
-def _borrow(tap: Tap, item: Item) -> None:
-    """The tool tapped before the badge: borrowed now that the person is known."""
-    try:
-        loan = services.borrow(
-            item=item,
-            employee=tap.station.session_employee,
-            door=Door.KIOSK,
-            station=tap.station,
-            at=tap.at,
-        )
-    except DomainError as refusal:
-        _refuse(tap.event, refusal)
-        return
-    _borrowed(tap, loan)
+def _borrow_tray(tap: Tap, waiting: list[int]) -> None:
+    """The tools tapped before the badge, borrowed in the order tapped now that the person is
+    known. Each refusal is that tool's alone: the others are still lent."""
+    event, employee = tap.event, tap.station.session_employee
+    how = {"door": Door.KIOSK, "station": tap.station, "at": tap.at}
+    tray = []
+    for item_id in waiting:
+        try:
+            with services.lock_tool(item_id) as tool:
+                tray.append(TrayTool(tool.item, loan=tool.lend_to(employee, **how)))
+        except DomainError as refusal:
+            tray.append(TrayTool(tool.item, refusal=refusal))
+    event.tray = tray
+    lent = [line for line in tray if line.loan]
+    if lent:
+        _borrowed(tap, lent[-1].loan)
+    else:
+        event.item = tray[-1].item
+        _refuse(event, tray[-1].refusal)
+    if len(tray) > 1:
+        event.message = " ".join(_line_message(line) for line in tray)
+
+
+def _line_message(line: TrayTool) -> str:
+    return line.refusal.message if line.refusal else _borrowed_message(line.loan)
 
 
 def _borrowed(tap: Tap, loan: Loan) -> None:
-    station, event = tap.station, tap.event
-    event.loan = loan
-    if event.live:
-        station.undoable_loan, station.undo_expires_at = loan, tap.at + state.UNDO_WINDOW
-    _done(
-        event,
-        Outcome.BORROWED,
-        _("%(name)s borrowed %(item)s, due %(due)s.")
-        % {"name": loan.employee.name, "item": loan.item.name, "due": _local(loan.due_at)},
-    )
+    event = tap.event
+    event.item, event.loan = loan.item, loan
+    _changed(tap, Change.BORROW, loan)
+    _done(event, Outcome.BORROWED, _borrowed_message(loan))
+
+
+def _borrowed_message(loan: Loan) -> str:
+    return _("%(name)s borrowed %(item)s, due %(due)s.") % {
+        "name": loan.employee.name,
+        "item": loan.item.name,
+        "due": _local(loan.due_at),
+    }
 
 
 def _returned(tap: Tap, loan: Loan) -> None:
-    _closed(tap.station, loan)
+    _changed(tap, Change.RETURN, loan)
     tap.event.loan = loan
     _done(
         tap.event,
@@ -166,17 +189,6 @@ def _returned(tap: Tap, loan: Loan) -> None:
             "name": loan.employee.name,
             "duration": duration_text(loan.returned_at - loan.borrowed_at),
         },
-    )
-
-
-def _handed_over(tap: Tap, previous: Loan, loan: Loan) -> None:
-    _closed(tap.station, previous)
-    tap.event.loan, tap.event.previous = loan, previous
-    _done(
-        tap.event,
-        Outcome.HANDOVER,
-        _("%(item)s handed over from %(from)s to %(to)s.")
-        % {"item": loan.item.name, "from": previous.employee.name, "to": loan.employee.name},
     )
 
 
@@ -204,10 +216,14 @@ def _enrol(tap: Tap) -> None:
     )
 
 
-def _closed(station: Station, loan: Loan) -> None:
-    """A loan that has ended can no longer be undone: the screen stops offering it."""
-    if station.undoable_loan_id == loan.pk:
-        station.undoable_loan = station.undo_expires_at = None
+def _changed(tap: Tap, change: Change, loan: Loan) -> None:
+    """A tap changed `loan`. Live, it is the change the screen offers to undo now; late (from
+    an offline kiosk), it must not be offered, and an offer about the same tool no longer holds."""
+    station = tap.station
+    if tap.event.live:
+        state.changed(station, change, loan, tap.at)
+    elif station.undoable_loan_id and station.undoable_loan.item_id == loan.item_id:
+        state.withdraw_offers(station)
 
 
 def _end_session(station: Station) -> None:

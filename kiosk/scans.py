@@ -96,9 +96,9 @@ def _record(
     apply = _apply_isolated if isolate else rules.apply
     with transaction.atomic():
         # What nearly every tap and the screen push read comes along: the session's person and
-        # the tool the undo button names. A waiting tool or an enrolment target is loaded only
-        # by the taps that need it.
-        station = state.lock(station.pk, "session_employee", "undoable_loan__item")
+        # the loan the undo button names, with its tool and person. An enrolment target is
+        # loaded only by the taps that need it.
+        station = state.lock(station.pk, *state.RELATED)
         known = ScanEvent.objects.in_bulk([scan.id for scan in scans if scan.id])
         tags = _active_tags(scans)
         new_events = []

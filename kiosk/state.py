@@ -1,5 +1,5 @@
-"""A station's tap state: whose session is open, which tool waits for a badge, the last UID read,
-the borrow the screen can undo, the tag being enrolled; and the time windows that bound them.
+"""A station's tap state: whose session is open, which tools wait for a badge, the last UID read,
+the last change the screen can undo, the tag being enrolled; and the time windows that bound them.
 
 The state lives on the Station row. It is read and written only with that row locked (`lock`),
 so the taps, buttons and enrolments of one kiosk happen one after another whichever server
@@ -12,25 +12,32 @@ import functools
 
 from django.conf import settings
 
-from inventory.items.models import Item
-from kiosk.models import Station
+from inventory.employees.models import Employee
+from inventory.loans.models import Loan
+from kiosk.models import Change, Station
 
 # A UID read again within this long is the same card left on the reader, not a new tap.
 REPEAT_WINDOW = datetime.timedelta(seconds=2)
-# How long the screen offers to undo a borrow (a mis-tap).
+# How long the screen offers to undo the last change (a mis-tap), and after a return to report
+# damage or to take the tool over.
 UNDO_WINDOW = datetime.timedelta(seconds=60)
 # How long a kiosk waits for the tag an administrator asked to enrol there.
 ENROL_WINDOW = datetime.timedelta(seconds=60)
+
+# What the tap rules and the screen read of the state's relations, loaded with the station: the
+# session's person, and the loan of the last change with its tool and person.
+RELATED = ("session_employee", "undoable_loan__item", "undoable_loan__employee")
 
 # The columns a tap, a button or an enrolment writes.
 FIELDS = [
     "session_employee",
     "session_expires_at",
-    "waiting_item",
+    "waiting_items",
     "waiting_expires_at",
     "last_uid",
     "last_uid_at",
     "undoable_loan",
+    "undo_change",
     "undo_expires_at",
     "enrol_employee",
     "enrol_item",
@@ -83,10 +90,58 @@ def session_employee(station: Station, at: datetime.datetime):
     return None
 
 
-def waiting_item(station: Station, at: datetime.datetime) -> Item | None:
-    """The tool tapped before a badge, still waiting for it at `at`, or None."""
-    if station.waiting_item_id and station.waiting_expires_at and at < station.waiting_expires_at:
-        return station.waiting_item
+def waiting_items(station: Station, at: datetime.datetime) -> list[int]:
+    """The ids of the tools tapped before a badge, in the order tapped, still waiting at `at`."""
+    if station.waiting_expires_at and at < station.waiting_expires_at:
+        return station.waiting_items
+    return []
+
+
+def add_waiting(station: Station, item_id: int, at: datetime.datetime) -> None:
+    """One more tool waits for a badge; the tray waits a session window after its last tool."""
+    waiting = waiting_items(station, at)
+    station.waiting_items = waiting if item_id in waiting else [*waiting, item_id]
+    station.waiting_expires_at = at + session_window()
+
+
+def take_waiting(station: Station, at: datetime.datetime) -> list[int]:
+    """The waiting tools, for the badge that borrows them: the tray is empty afterwards."""
+    waiting = waiting_items(station, at)
+    station.waiting_items, station.waiting_expires_at = [], None
+    return waiting
+
+
+def last_change(station: Station, at: datetime.datetime) -> tuple[str, Loan] | None:
+    """(Change, loan): the station's last change, while the screen offers to undo it."""
+    expires = station.undo_expires_at
+    if station.undo_change and station.undoable_loan_id and expires and at < expires:
+        return station.undo_change, station.undoable_loan
+    return None
+
+
+def changed(station: Station, change: Change, loan: Loan, at: datetime.datetime) -> None:
+    """The station just made `change` to `loan`: the one its screen offers to undo now."""
+    station.undoable_loan, station.undo_change = loan, change
+    station.undo_expires_at = at + UNDO_WINDOW
+
+
+def withdraw_offers(station: Station) -> None:
+    """The screen stops offering to undo the last change (or anything else about it)."""
+    station.undoable_loan, station.undo_change, station.undo_expires_at = None, "", None
+
+
+def returned_loan(station: Station, at: datetime.datetime) -> Loan | None:
+    """The loan the station's last change returned, while its screen offers to report damage."""
+    change = last_change(station, at)
+    return change[1] if change and change[0] == Change.RETURN else None
+
+
+def take_over_offer(station: Station, at: datetime.datetime) -> tuple[Loan, Employee] | None:
+    """(returned loan, taker): a tool just returned from its holder in the session of someone
+    else, whom the screen asks whether to take it over."""
+    returned, taker = returned_loan(station, at), session_employee(station, at)
+    if returned is not None and taker is not None and returned.employee_id != taker.pk:
+        return returned, taker
     return None
 
 

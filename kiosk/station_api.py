@@ -25,6 +25,7 @@ from kiosk.models import AGENT_STATUS_FIELDS, Station
                 "hostname": "kiosk-1",
                 "uptime_seconds": 86400.0,
                 "cpu_temperature": 48.2,
+                "heartbeat_seconds": 15.0,
                 "revoked": False,
                 "created_at": "2026-11-01T09:00:00+09:00",
             },

@@ -97,23 +97,38 @@ def pair(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def undo(request: HttpRequest) -> HttpResponse:
-    return _act(request, actions.undo_last_borrow, "loan_id", request.POST.get("loan", ""))
+    return _act(request, actions.undo_last_change, loan_id="loan")
+
+
+@require_POST
+def take_over(request: HttpRequest) -> HttpResponse:
+    return _act(request, actions.take_over, loan_id="loan", employee_id="employee")
+
+
+@require_POST
+def report_damage(request: HttpRequest) -> HttpResponse:
+    return _act(request, actions.report_damage, loan_id="loan")
 
 
 @require_POST
 def end_session(request: HttpRequest) -> HttpResponse:
-    return _act(request, actions.end_session, "employee_id", request.POST.get("employee", ""))
+    return _act(request, actions.end_session, employee_id="employee")
 
 
-def _act(request: HttpRequest, action, name: str, value: str) -> HttpResponse:
-    """A button names what it acts on, as the screen showed it: 204 when done, 409 when the
-    station has moved on (the screen is pushed its current state either way)."""
+def _act(request: HttpRequest, action, **fields: str) -> HttpResponse:
+    """A button names what it acts on, as the screen showed it (`fields`: argument -> form
+    field): 204 when done, 409 when the station has moved on or the action was refused (the
+    screen is pushed its current state either way)."""
     station, monitor = _station(request)
     if station is None or monitor:
         return HttpResponse(status=403)
-    if not value.isdecimal() or len(value) > 18:  # an id, within the database's integers
-        return HttpResponseBadRequest(name)
-    done = action(station=station, **{name: int(value)})
+    ids = {}
+    for argument, name in fields.items():
+        value = request.POST.get(name, "")
+        if not value.isdecimal() or len(value) > 18:  # an id, within the database's integers
+            return HttpResponseBadRequest(name)
+        ids[argument] = int(value)
+    done = action(station=station, **ids)
     return HttpResponse(status=204 if done else 409)
 
 

@@ -107,8 +107,8 @@ def overdue_loan(hours_late: float, **employee) -> Loan:
     )
 
 
-def handover(*, item, employee, **how):
-    """What the kiosk does with a tool tapped in someone else's session, in one call: the tool
-    locked, its loan returned and a new one lent, both or neither. (closed loan, new loan)"""
-    with services.lock_tool(item.pk) as tool:
-        return tool.hand_over_to(employee, **how)
+def take_over_from_holder(*, item, employee, door=Door.KIOSK, at=None):
+    """A colleague's tool at a kiosk: the tap returns it from its holder, then the screen's
+    button takes it over. (the returned loan, the new loan)"""
+    returned = services.return_loan(loan=Loan.objects.open().get(item=item), door=door, at=at)
+    return returned, services.take_over(returned=returned, employee=employee, door=door, at=at)

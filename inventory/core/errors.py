@@ -58,8 +58,7 @@ class ItemOnLoan(DomainError):
     code = "ITEM_ON_LOAN"
     template = _(
         "%(item)s is already on loan to %(holder)s since %(since)s. "
-        "Ask them to return it first, or tap their tool at a kiosk while your badge is active "
-        "to take it over."
+        "Ask them to return it first, or tap it at a kiosk to return it and press “Take over”."
     )
 
 
@@ -84,6 +83,14 @@ class EmployeeNotActive(DomainError):
 class LoanNotOpen(DomainError):
     code = "LOAN_NOT_OPEN"
     template = _("This loan was already %(state)s; nothing was changed.")
+
+
+class ToolLentSince(DomainError):
+    code = "TOOL_LENT_SINCE"
+    template = _(
+        "%(item)s was lent again, or its return undone, since it came back; nothing was changed. "
+        "Ask the tool crib if something is wrong."
+    )
 
 
 class UidNotEnrolled(DomainError):

@@ -242,6 +242,8 @@ class LoanEvent(models.Model):
         RETURN = "return", _("Returned")
         CANCEL = "cancel", _("Cancelled")
         HANDOVER = "handover", _("Handed over")
+        REOPEN = "reopen", _("Return undone")
+        DAMAGE = "damage", _("Damage reported")
         CORRECTION = "correction", _("Corrected")
 
     loan = models.ForeignKey(

@@ -44,6 +44,7 @@ from inventory.core.errors import (
     LoanNotOpen,
     NotQualified,
     OverrideNotAllowed,
+    ToolLentSince,
     interpolate_lazy,
 )
 from inventory.employees.models import Employee, HeldQualification
@@ -110,11 +111,12 @@ class _Rules:
 class LockedTool:
     """A tool whose row the current transaction holds locked, with its open loan (None when the
     tool is in the crib). Made by `lock_tool`; the use cases on it take no further lock on the
-    tool, so a door that must look at the tool before choosing one (a kiosk tap: borrow, return
-    or handover?) locks it and reads it once."""
+    tool, so a door that must look at the tool before choosing one (a kiosk tap: borrow or
+    return?) locks it and reads it once."""
 
     def __init__(self, item: Item, latest: Loan | None):
         self.item = item
+        self.latest = latest
         self.open_loan = latest if latest is not None and latest.returned_at is None else None
         # When the tool last came back: a borrow is never recorded before it (a tap replayed
         # from an offline kiosk may be older than a loan another kiosk recorded meanwhile).
@@ -132,9 +134,12 @@ class LockedTool:
         note: str = "",
         inspection: Inspection | None = None,
         override: Override | None = None,
+        handed_over_from: Loan | None = None,
     ) -> Loan:
         """The loan, with `loan.warnings` (DomainWarning) for what needs doing soon. A tool
-        whose category has a checklist needs a passed `inspection` (see `inspect`)."""
+        whose category has a checklist needs a passed `inspection` (see `inspect`). With
+        `handed_over_from` (the tool's last, returned loan) the history records a handover from
+        that loan's holder rather than a borrow."""
         at = at or timezone.now()
         if self.returned_at and at < self.returned_at:
             at = self.returned_at
@@ -148,7 +153,10 @@ class LockedTool:
             )
         category = self.category
         _apply_crib_rules(self.item, category, employee, at, rules)
-        if category is not None and category.checks and not (inspection and inspection.passed):
+        # A tool taken over passes from hand to hand at the kiosk: no check before use, but the
+        # person who takes it must be allowed to hold it (the rules above).
+        checked = handed_over_from is not None or (inspection and inspection.passed)
+        if category is not None and category.checks and not checked:
             # With the checks, for the kiosk to ask them without reading them again.
             rules.refuse(
                 InspectionRequired(
@@ -167,16 +175,13 @@ class LockedTool:
             inspection=inspection,
         )
         loan.warnings = _warnings(self.item, at)
-        _record(
-            loan,
-            LoanEvent.Kind.BORROW,
-            at=at,
-            door=door,
-            by=by,
-            station=station,
-            details={**rules.details(), **_warning_codes(loan.warnings)},
-        )
-        self.open_loan = loan
+        kind, details = LoanEvent.Kind.BORROW, {**rules.details(), **_warning_codes(loan.warnings)}
+        if handed_over_from is not None:
+            previous = handed_over_from.employee
+            kind = LoanEvent.Kind.HANDOVER
+            details |= {"from": previous.code, "from_name": previous.name}
+        _record(loan, kind, at=at, door=door, by=by, station=station, details=details)
+        self.open_loan = self.latest = loan
         return loan
 
     def inspect(
@@ -273,69 +278,15 @@ class LockedTool:
         self.open_loan, self.returned_at = None, loan.returned_at
         return loan
 
-    def hand_over_to(
-        self,
-        employee: Employee,
-        *,
-        door: Door,
-        by: User = None,
-        station: Station | None = None,
-        at: datetime.datetime | None = None,
-        note: str = "",
-    ) -> tuple[Loan, Loan]:
-        """Return the tool from whoever holds it and lend it to `employee`: (closed, new)."""
-        previous = self.open_loan
-        if previous is None:
-            raise LoanNotOpen(state=_("returned"))
-        # A tap replayed from a kiosk whose clock was behind may be older than the loan it
-        # ends: the tool changes hands when that loan began, never before (no overlap).
-        at = max(at or timezone.now(), previous.borrowed_at)
-        employee = _lock_employee(employee.pk)
-        if previous.employee_id == employee.pk:
-            raise InvalidRequest(reason=_("The tool is already on loan to this person."))
-        rules = _Rules(None, by)
-        ensure_loanable(self.item, at, rules)
-        _ensure_active(employee)
-        # The tool passes from hand to hand without coming back to the crib: no check before
-        # use, but the person who takes it must be allowed to hold it.
-        _apply_crib_rules(self.item, self.category, employee, at, rules)
-        previous.item = self.item
-        _close(previous, by=by, returned_at=at, condition=Loan.Condition.OK)
-        loan = _lend(
-            item=self.item,
-            employee=employee,
-            door=door,
-            by=by,
-            station=station,
-            at=at,
-            due_at=None,
-            note=note,
-        )
-        loan.warnings = _warnings(self.item, at)
-        _record(
-            previous,
-            LoanEvent.Kind.RETURN,
-            at=previous.returned_at,
-            door=door,
-            by=by,
-            station=station,
-            details={"handover_to": employee.code},
-        )
-        _record(
-            loan,
-            LoanEvent.Kind.HANDOVER,
-            at=at,
-            door=door,
-            by=by,
-            station=station,
-            details={
-                "from": previous.employee.code,
-                "from_name": previous.employee.name,
-                **_warning_codes(loan.warnings),
-            },
-        )
-        self.open_loan = loan
-        return previous, loan
+    def last_return(self, loan: Loan) -> Loan:
+        """`loan` as it was returned, when it is still the tool's last loan and closed: the
+        return may still be undone, reported damaged or followed by a take-over. Refused when
+        the tool was lent again, or the return undone, since."""
+        latest = self.latest
+        if self.open_loan is not None or latest is None or latest.pk != loan.pk:
+            raise ToolLentSince(item=self.item)
+        latest.item = self.item
+        return latest
 
 
 @contextmanager
@@ -414,6 +365,102 @@ def return_loan(
         return tool.take_back(
             door=door, by=by, station=station, at=at, condition=condition, note=note
         )
+
+
+def reopen_loan(
+    *,
+    loan: Loan,
+    door: Door,
+    by: User = None,
+    station: Station | None = None,
+    reason: str = "",
+    at: datetime.datetime | None = None,
+) -> Loan:
+    """Undo a return that should not have happened (a mis-tap): the loan is open again, due as
+    before, and the history records the undoing with the return time it took back. Refused
+    when the tool was lent again since."""
+    at = at or timezone.now()
+    with lock_tool(loan.item_id) as tool:
+        loan = tool.last_return(loan)
+        returned_at = loan.returned_at
+        loan.returned_at = loan.closed_by = None
+        loan.return_condition = ""
+        loan.save(update_fields=["returned_at", "closed_by", "return_condition"])
+        _record(
+            loan,
+            LoanEvent.Kind.REOPEN,
+            at=at,
+            door=door,
+            by=by,
+            station=station,
+            details={"reason": str(reason), "returned_at": _iso(returned_at)},
+        )
+        tool.open_loan = loan
+    return loan
+
+
+def take_over(
+    *,
+    returned: Loan,
+    employee: Employee,
+    door: Door,
+    by: User = None,
+    station: Station | None = None,
+    at: datetime.datetime | None = None,
+    note: str = "",
+) -> Loan:
+    """Lend a tool just returned from its holder to `employee`, recorded as a handover from
+    that holder: how a colleague's tool changes hands at a kiosk (the tap returns it, an
+    explicit step takes it over). Refused when the tool was lent, or the return undone, since."""
+    with lock_tool(returned.item_id) as tool:
+        previous = tool.last_return(returned)
+        if previous.employee_id == employee.pk:
+            raise InvalidRequest(
+                reason=_("The tool was returned from this person; undo the return instead.")
+            )
+        return tool.lend_to(
+            employee,
+            door=door,
+            by=by,
+            station=station,
+            at=at,
+            note=note,
+            handed_over_from=previous,
+        )
+
+
+def report_damage(
+    *,
+    loan: Loan,
+    door: Door,
+    reported_by: Employee | None = None,
+    by: User = None,
+    station: Station | None = None,
+    at: datetime.datetime | None = None,
+) -> Loan:
+    """A tool found damaged just after its return was recorded (said at the kiosk that took it
+    back): the return's condition becomes damaged, the tool goes to maintenance, and the
+    history records who said so. Refused when the tool was lent again since."""
+    with lock_tool(loan.item_id) as tool:
+        loan = tool.last_return(loan)
+        loan.return_condition = Loan.Condition.DAMAGED
+        loan.save(update_fields=["return_condition"])
+        _to_maintenance(loan.item)
+        details = (
+            {"reported_by": reported_by.code, "reported_by_name": reported_by.name}
+            if reported_by
+            else {}
+        )
+        _record(
+            loan,
+            LoanEvent.Kind.DAMAGE,
+            at=at or timezone.now(),
+            door=door,
+            by=by,
+            station=station,
+            details=details,
+        )
+    return loan
 
 
 def cancel_loan(
@@ -649,9 +696,15 @@ def _close(loan: Loan, *, by: User, returned_at: datetime.datetime, condition) -
     loan.closed_by = by
     loan.return_condition = condition
     loan.save(update_fields=["returned_at", "closed_by", "return_condition"])
-    if condition == Loan.Condition.DAMAGED and loan.item.status == Item.Status.AVAILABLE:
-        loan.item.status = Item.Status.MAINTENANCE
-        loan.item.save(update_fields=["status", "updated_at"])
+    if condition == Loan.Condition.DAMAGED:
+        _to_maintenance(loan.item)
+
+
+def _to_maintenance(item: Item) -> None:
+    """A damaged tool is not lent until someone has looked at it (a retired one stays so)."""
+    if item.status == Item.Status.AVAILABLE:
+        item.status = Item.Status.MAINTENANCE
+        item.save(update_fields=["status", "updated_at"])
 
 
 def _record(

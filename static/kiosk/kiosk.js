@@ -1,4 +1,5 @@
-// The kiosk page's small behaviours: clock, countdowns, sounds, and the offline mode.
+// The kiosk page's small behaviours: clock, countdowns, sounds, fitting a screen that cannot
+// scroll, the way back to the server's language, and the offline mode.
 // Everything the server decides arrives as HTML over the WebSocket (htmx ws extension).
 (function () {
   "use strict";
@@ -28,7 +29,7 @@
       const counter = el.querySelector("[data-countdown]") || el.parentElement.querySelector("[data-countdown]");
       if (counter) counter.textContent = Math.ceil(left);
       el.classList.toggle("is-ending", left < 6);
-      if (left === 0 && el.classList.contains("undo")) el.hidden = true;
+      if (left === 0 && el.classList.contains("offer")) el.hidden = true;
     }
     const reader = document.getElementById("kiosk-reader");
     if (reader && reader.dataset.demo !== "1") {
@@ -53,38 +54,69 @@
   }
 
   // --- Sounds: short Web Audio tones, no audio files ------------------------------------
+  // A browser keeps a page silent until someone touches it, unless it was started with
+  // --autoplay-policy=no-user-gesture-required (the kiosk's unit is) or the page follows a tap on
+  // this site (the pairing button). So the page tries at once, and again at every touch until
+  // it works; #kiosk[data-audio] says whether it can be heard (a hint asks for a touch), and
+  // data-tones counts the tones it has played, for whoever checks a kiosk's sound.
   let audio = null;
+  let tonesPlayed = 0;
   const TONES = {
     borrowed: [[880, 0.09], [1320, 0.14]],
     session_started: [[660, 0.08], [990, 0.1]],
     enrolled: [[880, 0.09], [1320, 0.14]],
     returned: [[1320, 0.09], [880, 0.14]],
     session_ended: [[990, 0.08], [660, 0.1]],
-    handover: [[660, 0.08], [880, 0.08], [1100, 0.12]],
+    taken_over: [[660, 0.08], [880, 0.08], [1100, 0.12]],
+    undone_borrow: [[880, 0.09], [660, 0.14]],
+    undone_return: [[880, 0.09], [660, 0.14]],
+    undone_take_over: [[880, 0.09], [660, 0.14]],
+    damage_reported: [[740, 0.12], [0, 0.05], [740, 0.12]],
     awaiting_badge: [[740, 0.12]],
     refused: [[220, 0.18], [0, 0.06], [220, 0.28]],
     unknown_tag: [[330, 0.15], [262, 0.25]],
   };
+  function audioContext() {
+    if (!audio) {
+      audio = new (window.AudioContext || window.webkitAudioContext)();
+      audio.addEventListener("statechange", () => { root.dataset.audio = audio.state; });
+      root.dataset.audio = audio.state;
+    }
+    if (audio.state !== "running") audio.resume().catch(() => {});
+    return audio;
+  }
+  function wakeAudio() {
+    try {
+      audioContext();
+    } catch (err) {
+      // No audio device: the colour and text still say what happened.
+    }
+  }
+  for (const type of ["pointerdown", "touchstart", "keydown"]) {
+    document.addEventListener(type, wakeAudio, { capture: true, passive: true });
+  }
   function play(outcome) {
     const tones = TONES[outcome];
     if (!tones) return;
     try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      let t = audio.currentTime + 0.01;
+      const context = audioContext();
+      let t = context.currentTime + 0.01;
       for (const [frequency, length] of tones) {
         if (frequency) {
-          const osc = audio.createOscillator();
-          const gain = audio.createGain();
+          const osc = context.createOscillator();
+          const gain = context.createGain();
           osc.type = "square";
           osc.frequency.value = frequency;
           gain.gain.setValueAtTime(0.18, t);
           gain.gain.exponentialRampToValueAtTime(0.001, t + length);
-          osc.connect(gain).connect(audio.destination);
+          osc.connect(gain).connect(context.destination);
           osc.start(t);
           osc.stop(t + length);
+          tonesPlayed += 1;
         }
         t += length;
       }
+      root.dataset.tones = String(tonesPlayed);
     } catch (err) {
       // No audio device: the colour and text still say what happened.
     }
@@ -94,6 +126,82 @@
     play(el.dataset.sound);
     clearTimeout(resultTimer);
     resultTimer = setTimeout(() => { el.hidden = true; }, RESULT_SECONDS * 1000);
+    el.addEventListener("click", () => { el.hidden = true; }); // a touch puts it away sooner
+  }
+
+  // --- Fitting a screen that cannot be scrolled -----------------------------------------
+  // A list shows the rows that fit and "+N more" for the others; a panel still too full drops
+  // its [data-optional] lines (help), last first.
+  function fitList(list) {
+    const more = list.querySelector(".more");
+    const rows = [...list.children].filter((row) => row !== more);
+    for (const row of rows) row.hidden = false;
+    more.hidden = true;
+    let shown = rows.length;
+    while (shown > 0 && list.scrollHeight > list.clientHeight + 1) {
+      shown -= 1;
+      rows[shown].hidden = true;
+      more.hidden = false;
+      more.textContent = more.dataset.text.replace("%(count)s", rows.length - shown);
+    }
+  }
+  function fit(panel) {
+    if (!panel || panel.hidden) return;
+    const optional = [...panel.querySelectorAll("[data-optional]")];
+    for (const el of optional) el.hidden = false;
+    while (optional.length && panel.scrollHeight > panel.clientHeight + 1) optional.pop().hidden = true;
+    for (const list of panel.querySelectorAll("[data-fit]")) fitList(list);
+  }
+  function fitAll() {
+    fit(document.getElementById("kiosk-main"));
+    fit(document.getElementById("kiosk-result"));
+  }
+  // Whatever changes the room they have (a new panel, the side panel of offers coming or
+  // going, a banner, the window), they are fitted again.
+  const resized = new ResizeObserver(fitAll);
+  function watchSizes() {
+    resized.disconnect();
+    for (const el of document.querySelectorAll("#kiosk-main, #kiosk-result, [data-fit]")) {
+      resized.observe(el);
+    }
+  }
+
+  // --- Back to the server's language ----------------------------------------------------
+  // A language chosen on the kiosk is for the session it was chosen in (or, chosen on the idle
+  // screen, for the next one). When that session ends, when someone else badges in, or when
+  // nobody does within a session window, the screen goes back to the server's language, so the
+  // next person in the queue never inherits it.
+  const FAREWELL_MS = 2500; // the goodbye card is read first
+  const ownLanguage = root.dataset.language !== root.dataset.defaultLanguage && root.dataset.monitor !== "1";
+  let chosenFor = null; // the session the language is for: an employee id, "" for the next one
+  let languageTimer = null;
+  async function backToDefaultLanguage() {
+    // Asked for first, and the page reloaded only once the server has answered: a kiosk must
+    // never navigate into the browser's "site can't be reached" page.
+    const form = document.querySelector("form.lang");
+    const body = new FormData(form); // the CSRF token and the page to come back to
+    body.set("language", root.dataset.defaultLanguage);
+    try {
+      const answer = await fetch(form.action, { method: "POST", body });
+      if (answer.ok) {
+        location.reload();
+        return;
+      }
+    } catch (err) {
+      // The server is away; the offline banner says so.
+    }
+    languageTimer = setTimeout(backToDefaultLanguage, 5000);
+  }
+  function followSession(main) {
+    if (!ownLanguage) return;
+    const employee = main.dataset.employee || "";
+    clearTimeout(languageTimer);
+    if (chosenFor === null || (chosenFor === "" && employee)) chosenFor = employee;
+    if (employee !== chosenFor) {
+      languageTimer = setTimeout(backToDefaultLanguage, employee ? 0 : FAREWELL_MS);
+    } else if (!employee) {
+      languageTimer = setTimeout(backToDefaultLanguage, Number(root.dataset.sessionSeconds) * 1000);
+    }
   }
 
   // The state is fetched again when the first countdown on the screen runs out (the server
@@ -130,7 +238,14 @@
     handled.add(el);
     anchor(el);
     if (el.id === "kiosk-reader") anchor(document);
-    if (el.id === "kiosk-result") showResult(el);
+    if (el.id === "kiosk-main") {
+      watchSizes();
+      followSession(el);
+    }
+    if (el.id === "kiosk-result") {
+      watchSizes();
+      showResult(el);
+    }
     if (el.id === "kiosk-notice") setTimeout(() => { el.hidden = true; }, 15000);
     if (el.id === "kiosk-timer") {
       shownVersion = Number(el.dataset.version);
@@ -207,6 +322,9 @@
   }
 
   anchor(document);
+  wakeAudio();
+  watchSizes();
+  followSession(document.getElementById("kiosk-main"));
   scheduleRefresh(document.getElementById("kiosk-timer"));
   tick();
   setInterval(tick, 250);

@@ -15,9 +15,10 @@ T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 def test_the_payload_has_every_field_of_the_contract(outbox):
     outbox.add("01010101", T0)
 
-    payload = heartbeat_payload(True, "Sony RC-S300", outbox, started=0.0)
+    payload = heartbeat_payload(True, "Sony RC-S300", outbox, started=0.0, interval=15.0)
 
     assert set(payload) == {
+        "heartbeat_seconds",
         "reader_connected",
         "reader_name",
         "outbox_depth",
@@ -27,6 +28,7 @@ def test_the_payload_has_every_field_of_the_contract(outbox):
         "uptime_seconds",
         "cpu_temperature",
     }
+    assert payload["heartbeat_seconds"] == 15.0
     assert payload["reader_connected"] is True
     assert payload["reader_name"] == "Sony RC-S300"
     assert payload["outbox_depth"] == 1

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.live_server import ROOT
+
 CHROMIUM = "/usr/bin/chromium"
 # Flags that keep Debian's chromium from reaching for the internet (there is none here).
 CHROMIUM_ARGS = [
@@ -14,9 +16,19 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
-    "--autoplay-policy=no-user-gesture-required",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Where screenshots go: SCREENSHOT_DIR, or a folder of this pytest run's temporary directory.
+SCREENSHOT_DIR = "SCREENSHOT_DIR"
+# Lines for the end of the run's report (the screenshot folder, measurements).
+REPORT: list[str] = []
+
+
+def kiosk_browser_flags() -> list[str]:
+    """The flags the kiosk's own browser unit starts Chromium with that change how a page
+    behaves (the autoplay policy), so the tests see what a kiosk sees."""
+    unit = (ROOT / "deploy" / "systemd" / "toolcrib-kiosk-browser.service").read_text()
+    (exec_start,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    return [flag for flag in exec_start.split() if flag.startswith("--autoplay-policy=")]
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +40,9 @@ def browser():
     # Playwright's sync API runs an event loop in this thread; Django's ORM must not care.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *kiosk_browser_flags()]
+        )
         yield browser
         browser.close()
 
@@ -40,11 +54,23 @@ def pair(page, link: str) -> None:
     page.wait_for_url("**/kiosk/")
 
 
-@pytest.fixture
-def screenshot():
-    ARTIFACTS.mkdir(exist_ok=True)
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory) -> Path:
+    chosen = os.environ.get(SCREENSHOT_DIR)
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots", numbered=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    REPORT.append(f"screenshots: {folder}")
+    return folder
 
+
+@pytest.fixture
+def screenshot(screenshot_dir):
     def shoot(page, name):
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        page.screenshot(path=str(screenshot_dir / f"{name}.png"))
 
     return shoot
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in REPORT:
+        terminalreporter.write_line(line)

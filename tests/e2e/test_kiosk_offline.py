@@ -35,6 +35,9 @@ def server(status_port):
             # The page polls this agent; each test's agent listens there.
             "KIOSK_AGENT_STATUS_URL": f"http://127.0.0.1:{status_port}/status",
             "KIOSK_SESSION_SECONDS": str(SESSION_SECONDS),
+            # These tests read the screen's English words: a site whose language is English
+            # (a kiosk switched by hand goes back to the server's language when idle).
+            "LANGUAGE_CODE": "en",
         },
     ).setup()
     live.manage("seed_demo")
@@ -57,8 +60,6 @@ def kiosk(server, status_port, browser, tmp_path):
         return agents[-1]
 
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
-    # A kiosk is Japanese unless switched; these tests read its English words.
-    context.add_cookies([{"name": "django_language", "value": "en", "url": server.url}])
     page = context.new_page()
     try:
         pair(page, server.url + station["pair_url"])

@@ -22,7 +22,7 @@ def tap(station, uid, at):
     return result
 
 
-def test_one_tool_tapped_at_twenty_kiosks_at_once_passes_from_hand_to_hand(postgres):
+def test_one_tool_tapped_at_twenty_kiosks_at_once_is_lent_and_returned_in_turn(postgres):
     tool = ToolTagFactory()
     stations = [actions.create_station(name=f"Line {i}")[0] for i in range(THREADS)]
     start = timezone.now()
@@ -35,14 +35,15 @@ def test_one_tool_tapped_at_twenty_kiosks_at_once_passes_from_hand_to_hand(postg
 
     assert race(work) == Counter({"ok": THREADS})
 
-    # Whoever came first borrowed it; each of the others took it over from the one before.
-    assert Counter(outcomes) == Counter({"borrowed": 1, "handover": THREADS - 1})
+    # Whoever came first borrowed it, the next returned it from them, the next borrowed it...:
+    # never on loan to two people, never passed to someone else without a step of their own.
+    assert Counter(outcomes) == Counter({"borrowed": THREADS // 2, "returned": THREADS // 2})
     loans = list(Loan.objects.filter(item=tool.item).order_by("pk"))  # the order of the locks
-    assert len(loans) == THREADS
-    assert [loan.is_open for loan in loans] == [False] * (THREADS - 1) + [True]
+    assert len(loans) == THREADS // 2
+    assert not any(loan.is_open for loan in loans)
     for before, after in itertools.pairwise(loans):
         assert before.returned_at <= after.borrowed_at
-    assert LoanEvent.objects.filter(kind="handover").count() == THREADS - 1
+    assert not LoanEvent.objects.filter(kind="handover").exists()
 
 
 def test_a_batch_that_waited_for_the_station_sees_the_session_the_other_one_opened(postgres):

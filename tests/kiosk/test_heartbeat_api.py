@@ -7,6 +7,7 @@ from kiosk.models import Station
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/kiosk/heartbeat"
 STATUS = {
+    "heartbeat_seconds": 15.0,
     "reader_connected": True,
     "reader_name": "SONY FeliCa RC-S300/S1",
     "outbox_depth": 3,
@@ -45,10 +46,11 @@ def test_unknown_values_may_be_null(client, station):
     )
 
 
-def test_a_bad_value_is_400_and_changes_nothing(client, station):
-    response = beat(client, station, {**STATUS, "outbox_depth": -1})
+@pytest.mark.parametrize(("field", "value"), [("outbox_depth", -1), ("heartbeat_seconds", 0)])
+def test_a_bad_value_is_400_and_changes_nothing(client, station, field, value):
+    response = beat(client, station, {**STATUS, field: value})
     assert response.status_code == 400
-    assert "outbox_depth" in response.json()["fields"]
+    assert field in response.json()["fields"]
     assert Station.objects.get(pk=station.pk).last_seen_at is None
 
 

@@ -9,7 +9,7 @@ from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans import services
 from inventory.loans.models import Door, Loan, LoanEvent
-from kiosk import actions
+from kiosk import actions, state
 from kiosk.metrics import TAP_SECONDS
 from kiosk.models import ScanEvent, Station
 from kiosk.scans import Scan, record_scans
@@ -112,14 +112,63 @@ def test_a_tool_the_session_holder_has_is_returned(tap, station, alice, wrench):
     assert open_loan(wrench) is None
 
 
-def test_a_tool_someone_else_has_is_handed_over(tap, station, alice, bob, wrench):
+def test_a_tool_someone_else_holds_tapped_in_a_session_is_returned_from_its_holder(
+    tap, station, alice, bob, wrench, english
+):
     services.borrow(item=wrench.item, employee=alice.employee, door=Door.API, at=T0)
     tap(bob.uid, T0 + seconds(60))
     result = tap(wrench.uid, T0 + seconds(65))
-    assert result.outcome == "handover"
-    assert "Alice" in result.message and "Bob" in result.message
+    assert result.outcome == "returned"
+    assert "Alice" in result.message and "Bob" not in result.message
+    assert open_loan(wrench) is None
+    assert not Loan.objects.filter(employee=bob.employee).exists()
+    assert ScanEvent.objects.get(uid=wrench.uid).employee == alice.employee
+    # Bob's session goes on, from the last tap at the kiosk.
+    assert session_of(station) == (bob.employee, T0 + seconds(95))
+
+
+def test_a_return_in_the_next_persons_session_leaves_that_persons_loans_as_they_were(
+    tap, station, alice, bob, wrench, gauge
+):
+    # Alice borrows the gauge and ends her session; Bob badges in and borrows the wrench; Alice
+    # comes back within Bob's 30 s and taps the gauge to return it.
+    tap(alice.uid, T0)
+    tap(gauge.uid, T0 + seconds(3))
+    tap(alice.uid, T0 + seconds(6))
+    tap(bob.uid, T0 + seconds(10))
+    tap(wrench.uid, T0 + seconds(12))
+
+    assert tap(gauge.uid, T0 + seconds(20)).outcome == "returned"
+
+    open_loans = {(loan.item, loan.employee) for loan in Loan.objects.open()}
+    assert open_loans == {(wrench.item, bob.employee)}
+    assert not LoanEvent.objects.filter(kind="handover").exists()
+    # The screen's next offer is about the gauge: Bob may take it over, Alice undo or report.
+    here = Station.objects.get(pk=station.pk)
+    returned, taker = state.take_over_offer(here, T0 + seconds(21))
+    assert (returned.item, returned.employee, taker) == (gauge.item, alice.employee, bob.employee)
+
+
+def test_a_tool_returned_in_a_session_and_tapped_again_is_borrowed_by_the_session_person(
+    tap, station, alice, bob, wrench
+):
+    services.borrow(item=wrench.item, employee=alice.employee, door=Door.API, at=T0)
+    tap(bob.uid, T0 + seconds(60))
+    tap(wrench.uid, T0 + seconds(61))
+    assert tap(wrench.uid, T0 + seconds(64)).outcome == "borrowed"
     assert open_loan(wrench).employee == bob.employee
-    assert Loan.objects.filter(item=wrench.item).count() == 2
+    assert not LoanEvent.objects.filter(kind="handover").exists()
+
+
+def test_the_holder_tapping_their_tool_in_their_own_session_is_not_asked_to_take_it_over(
+    tap, station, alice, wrench
+):
+    tap(alice.uid, T0)
+    tap(wrench.uid, T0 + seconds(3))
+    assert tap(wrench.uid, T0 + seconds(6)).outcome == "returned"
+    here = Station.objects.get(pk=station.pk)
+    assert state.take_over_offer(here, T0 + seconds(7)) is None
+    assert state.returned_loan(here, T0 + seconds(7)).item == wrench.item  # undo, damage
 
 
 def test_a_tool_alone_is_returned_in_one_tap(tap, station, alice, wrench, english):
@@ -144,6 +193,99 @@ def test_a_badge_after_the_waiting_window_only_opens_a_session(tap, station, ali
     tap(wrench.uid, T0)
     assert tap(alice.uid, T0 + seconds(30)).outcome == "session_started"
     assert open_loan(wrench) is None
+
+
+def test_tools_tapped_before_a_badge_are_all_borrowed_in_the_order_tapped(
+    tap, station, alice, wrench, gauge
+):
+    drill = ToolTagFactory(item__name="Drill")
+    for n, tool in enumerate([gauge, wrench, drill]):
+        assert tap(tool.uid, T0 + seconds(5 * n)).outcome == "awaiting_badge"
+    assert Station.objects.get(pk=station.pk).waiting_items == [
+        gauge.item_id,
+        wrench.item_id,
+        drill.item_id,
+    ]
+
+    result = tap(alice.uid, T0 + seconds(20))
+
+    assert result.outcome == "borrowed"
+    loans = list(Loan.objects.order_by("pk"))
+    assert [(loan.item, loan.employee) for loan in loans] == [
+        (gauge.item, alice.employee),
+        (wrench.item, alice.employee),
+        (drill.item, alice.employee),
+    ]
+    assert Station.objects.get(pk=station.pk).waiting_items == []
+    assert session_of(station)[0] == alice.employee
+
+
+def test_a_tray_waits_a_session_window_after_its_last_tool(tap, station, alice, wrench, gauge):
+    tap(wrench.uid, T0)
+    tap(gauge.uid, T0 + seconds(25))
+    tap(alice.uid, T0 + seconds(50))
+    assert Loan.objects.open().count() == 2
+
+
+def test_a_tool_tapped_twice_before_the_badge_waits_once(tap, station, alice, wrench):
+    tap(wrench.uid, T0)
+    tap(wrench.uid, T0 + seconds(5))
+    assert tap(alice.uid, T0 + seconds(8)).outcome == "borrowed"
+    assert Loan.objects.get().item == wrench.item
+
+
+def test_a_tray_tool_that_can_no_longer_be_lent_is_refused_and_the_others_are_lent(
+    tap, station, alice, wrench, gauge, english
+):
+    drill = ToolTagFactory(item__name="Drill")
+    for n, tool in enumerate([wrench, gauge, drill]):
+        tap(tool.uid, T0 + seconds(5 * n))
+    # Sent to maintenance in the admin while it waited on the tray.
+    Item.objects.filter(pk=gauge.item_id).update(status="maintenance")
+
+    result = tap(alice.uid, T0 + seconds(15))
+
+    assert result.outcome == "borrowed"
+    assert f"Gauge ({gauge.item.code}) cannot be borrowed: it is in maintenance." in result.message
+    assert "Wrench" in result.message and "Drill" in result.message
+    assert {loan.item for loan in Loan.objects.open()} == {wrench.item, drill.item}
+
+
+def test_a_tray_none_of_which_can_be_lent_is_refused_tool_by_tool(
+    tap, station, alice, wrench, gauge, english
+):
+    tap(wrench.uid, T0)
+    tap(gauge.uid, T0 + seconds(5))
+    Item.objects.filter(pk__in=[wrench.item_id, gauge.item_id]).update(status="retired")
+
+    result = tap(alice.uid, T0 + seconds(10))
+
+    assert result.outcome == "refused"
+    assert f"Wrench ({wrench.item.code}) cannot be borrowed" in result.message
+    assert f"Gauge ({gauge.item.code}) cannot be borrowed" in result.message
+    assert not Loan.objects.exists()
+    assert session_of(station)[0] == alice.employee
+
+
+def test_a_live_borrow_or_return_is_the_change_the_screen_offers_to_undo(
+    tap, station, alice, wrench
+):
+    tap(alice.uid, T0)
+    tap(wrench.uid, T0 + seconds(3))
+    here = Station.objects.get(pk=station.pk)
+    assert state.last_change(here, T0 + seconds(4)) == ("borrow", open_loan(wrench))
+    tap(wrench.uid, T0 + seconds(6))
+    here = Station.objects.get(pk=station.pk)
+    assert state.last_change(here, T0 + seconds(7)) == ("return", Loan.objects.get())
+    assert state.last_change(here, T0 + seconds(66)) is None  # a minute later
+
+
+def test_a_new_session_withdraws_the_offers_of_the_last_change(tap, station, alice, bob, wrench):
+    tap(alice.uid, T0)
+    tap(wrench.uid, T0 + seconds(3))
+    tap(bob.uid, T0 + seconds(10))
+    here = Station.objects.get(pk=station.pk)
+    assert state.last_change(here, T0 + seconds(11)) is None
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from inventory.loans.models import Loan
+from inventory.loans import services
+from inventory.loans.models import Door, Loan
 from kiosk import actions
 from kiosk.models import ScanEvent
 from tests.factories import BadgeFactory, ToolTagFactory
@@ -176,6 +177,36 @@ def test_one_tap_costs_a_fixed_number_of_queries(client, station, django_assert_
     # per batch), update station, release
     with django_assert_num_queries(13):
         assert post(client, station, body).status_code == 200
+
+
+def test_a_return_in_someone_elses_session_costs_a_fixed_number_of_queries(
+    client, station, django_assert_num_queries
+):
+    holder, person, tool = BadgeFactory(), BadgeFactory(), ToolTagFactory()
+    services.borrow(item=tool.item, employee=holder.employee, door=Door.API)
+    post(client, station, batch(event(person.uid, timezone.now())))
+    body = batch(event(tool.uid, timezone.now()))
+    # station by token, savepoint, lock station, read it (with the session's person and the
+    # last change's loan), known event ids, tags of the batch, the tool's savepoint, lock tool,
+    # its latest loan, close the loan, insert its history, release, insert scans, update
+    # station, release
+    with django_assert_num_queries(15):
+        assert post(client, station, body).json()["results"][0]["outcome"] == "returned"
+
+
+def test_a_badge_borrowing_a_tray_costs_a_fixed_number_of_queries_per_tool(
+    client, station, django_assert_num_queries
+):
+    badge, tools = BadgeFactory(), [ToolTagFactory() for _ in range(3)]
+    post(client, station, batch(*[event(tool.uid, timezone.now()) for tool in tools]))
+    body = batch(event(badge.uid, timezone.now()))
+    # station by token, savepoint, lock station, read it, known event ids, tags of the batch;
+    # for each of the 3 tools: its savepoint, lock tool (with its category's rules), its latest
+    # loan, lock the person (with their shift), the closed days ahead, insert loan, insert
+    # history, release; then insert scans, update station, release
+    with django_assert_num_queries(6 + 3 * 8 + 3):
+        assert post(client, station, body).json()["results"][0]["outcome"] == "borrowed"
+    assert Loan.objects.open().count() == 3
 
 
 def test_a_batch_of_a_hundred_borrows_costs_a_few_queries_per_tap(

@@ -156,7 +156,7 @@ def test_every_change_of_the_tap_state_is_counted_in_the_screens_version(station
     versions.append(shown_version())
     tap(station, tool.uid)
     versions.append(shown_version())
-    actions.undo_last_borrow(station=station, loan_id=Loan.objects.get().pk)
+    actions.undo_last_change(station=station, loan_id=Loan.objects.get().pk)
     versions.append(shown_version())
     actions.end_session(station=station, employee_id=badge.employee_id)
     versions.append(shown_version())
@@ -164,3 +164,151 @@ def test_every_change_of_the_tap_state_is_counted_in_the_screens_version(station
     versions.append(shown_version())
 
     assert versions == sorted(set(versions)), versions  # each one higher than the last
+
+
+def pushed_html(monkeypatch, django_capture_on_commit_callbacks, act) -> str:
+    """The English state partial the screen is pushed after `act()`."""
+    pushed = []
+    monkeypatch.setattr(broadcast, "send", lambda _id, template, context: pushed.append(context))
+    with django_capture_on_commit_callbacks(execute=True):
+        act()
+    (context,) = pushed
+    with translation.override("en"):
+        return render_to_string("kiosk/screen.html#state", context)
+
+
+def result_card(html: str) -> str:
+    start = html.index('id="kiosk-result"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_after_an_undo_the_card_says_the_borrow_was_undone_not_borrowed(
+    station, monkeypatch, django_capture_on_commit_callbacks
+):
+    badge, tool = BadgeFactory(), ToolTagFactory(item__name="Wrench")
+    tap(station, badge.uid)
+    tap(station, tool.uid)
+    loan = Loan.objects.get()
+
+    html = pushed_html(
+        monkeypatch,
+        django_capture_on_commit_callbacks,
+        lambda: actions.undo_last_change(station=station, loan_id=loan.pk),
+    )
+
+    card = result_card(html)
+    assert "Borrow undone" in card and "Wrench" in card
+    assert "Borrowed" not in card
+    assert 'data-sound="undone_borrow"' in card
+
+
+def test_after_an_undone_return_the_card_says_whose_tool_it_is_again(
+    station, monkeypatch, django_capture_on_commit_callbacks
+):
+    tool = ToolTagFactory(item__name="Wrench")
+    holder = BadgeFactory(employee__name="Sato")
+    services.borrow(item=tool.item, employee=holder.employee, door=Door.API)
+    tap(station, tool.uid)
+
+    html = pushed_html(
+        monkeypatch,
+        django_capture_on_commit_callbacks,
+        lambda: actions.undo_last_change(station=station, loan_id=Loan.objects.get().pk),
+    )
+
+    assert "Return undone" in result_card(html)
+    assert "It is on loan to Sato again." in result_card(html)
+
+
+def test_a_return_in_someone_elses_session_asks_that_person_to_take_it_over(station):
+    holder = BadgeFactory(employee__name="Sato")
+    taker = BadgeFactory(employee__name="Yamada")
+    tool = ToolTagFactory(item__name="Caliper")
+    services.borrow(item=tool.item, employee=holder.employee, door=Door.API)
+    tap(station, taker.uid)
+    tap(station, tool.uid)
+
+    html = page(station, path="/kiosk/state/")
+
+    assert "Returned from Sato: Caliper" in html
+    assert "Yamada: take it over?" in html
+    assert f'"loan": "{Loan.objects.get().pk}", "employee": "{taker.employee_id}"' in html
+    assert "Report damage" in html and "Undo" in html
+
+
+def test_a_return_without_a_session_offers_undo_and_report_damage_but_no_take_over(station):
+    tool = ToolTagFactory(item__name="Caliper")
+    services.borrow(item=tool.item, employee=BadgeFactory().employee, door=Door.API)
+    tap(station, tool.uid)
+
+    html = page(station, path="/kiosk/state/")
+
+    assert "Report damage" in html
+    assert "take it over?" not in html
+
+
+def test_the_idle_screen_lists_the_tools_waiting_for_a_badge_in_the_order_tapped(
+    station, django_assert_num_queries
+):
+    names = ["Wrench", "Gauge", "Drill"]
+    for name in names:
+        tap(station, ToolTagFactory(item__name=name).uid)
+    loaded = load_station(station.pk)
+
+    # the count of tools out, the waiting tools
+    with django_assert_num_queries(2), translation.override("en"):
+        html = render_to_string("kiosk/screen.html#state", screen_context(loaded))
+
+    assert "3 tools wait for your badge" in html
+    tray = html[html.index('class="list tray"') :]
+    assert [tray.index(name) for name in names] == sorted(tray.index(name) for name in names)
+
+
+def test_a_tray_result_shows_each_tool_with_its_refusal_first(
+    station, monkeypatch, django_capture_on_commit_callbacks
+):
+    from inventory.items.models import Item
+
+    tools = [ToolTagFactory(item__name=name) for name in ("Wrench", "Gauge", "Drill")]
+    for tool in tools:
+        tap(station, tool.uid)
+    Item.objects.filter(pk=tools[1].item_id).update(status="maintenance")
+
+    html = pushed_html(
+        monkeypatch,
+        django_capture_on_commit_callbacks,
+        lambda: tap(station, BadgeFactory().uid),
+    )
+
+    card = result_card(html)
+    assert 'data-sound="refused"' in card  # a refusal in the tray is heard
+    rows = re.findall(r'<li class="(lent|refused)">.*?<span class="name">([^<]*)', card, re.S)
+    assert [(kind, name.split(" (")[0]) for kind, name in rows] == [
+        ("refused", "Gauge"),
+        ("lent", "Wrench"),
+        ("lent", "Drill"),
+    ]
+    assert "it is in maintenance" in card
+
+
+def test_the_reader_is_called_silent_after_about_two_missed_heartbeats_of_the_agent(
+    station, settings
+):
+    from kiosk.models import Station
+
+    settings.STATION_OFFLINE_SECONDS = 120
+    Station.objects.filter(pk=station.pk).update(
+        heartbeat_seconds=5, last_seen_at=timezone.now() - datetime.timedelta(seconds=20)
+    )
+
+    html = page(station, path="/kiosk/state/")
+
+    assert 'data-silent-after-ms="15000"' in html  # 2 × 5 s, and 5 s for the way
+    assert "The reader is not responding" in html  # 20 s without one: silent
+    # Still online for the admin and the alerts, which wait STATION_OFFLINE_SECONDS.
+    assert Station.objects.get(pk=station.pk).is_online()
+
+
+def test_an_agent_that_never_said_its_interval_is_waited_for_as_long_as_offline(station, settings):
+    settings.STATION_OFFLINE_SECONDS = 90
+    assert 'data-silent-after-ms="90000"' in page(station, path="/kiosk/state/")

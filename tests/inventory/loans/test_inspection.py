@@ -17,7 +17,7 @@ from inventory.core.errors import (
 from inventory.items.models import Item
 from inventory.loans import services
 from inventory.loans.models import Door, Inspection, Loan, LoanEvent
-from tests.factories import CategoryFactory, EmployeeFactory, ItemFactory, handover
+from tests.factories import CategoryFactory, EmployeeFactory, ItemFactory, take_over_from_holder
 
 pytestmark = pytest.mark.django_db
 
@@ -124,9 +124,9 @@ def test_a_manager_may_lend_without_the_check_saying_why(megger, manager):
     assert LoanEvent.objects.get(loan=loan).details["override"]["codes"] == ["INSPECTION_REQUIRED"]
 
 
-def test_a_handover_needs_no_check_before_use(megger):
+def test_a_take_over_needs_no_check_before_use(megger):
     borrow(megger, answers=[True, True])
-    _closed, loan = handover(item=megger, employee=EmployeeFactory(), door=Door.KIOSK)
+    _returned, loan = take_over_from_holder(item=megger, employee=EmployeeFactory())
     assert loan.is_open
 
 
