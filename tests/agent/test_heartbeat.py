@@ -26,6 +26,8 @@ def test_the_payload_has_every_field_of_the_contract(outbox):
         "hostname",
         "uptime_seconds",
         "cpu_temperature",
+        "replayable_since",
+        "replay_done",
     }
     assert payload["reader_connected"] is True
     assert payload["reader_name"] == "Sony RC-S300"
