@@ -15,7 +15,7 @@ from inventory.core.api.errors import error
 from inventory.core.api.fields import DateTimeField
 from inventory.core.logging import bind_log_context
 from inventory.core.uids import normalize_uid
-from kiosk import broadcast, replays
+from kiosk import broadcast, replays, tasks
 from kiosk.models import AGENT_STATUS_FIELDS, Station
 from kiosk.scans import Scan
 
@@ -212,9 +212,11 @@ class HeartbeatView(AgentView):
         Station.objects.filter(pk=request.auth.pk).update(last_seen_at=now, **fields)
         # robust: with the channel layer down the heartbeat is still recorded and answered.
         transaction.on_commit(lambda: broadcast.reader_changed(request.auth.pk), robust=True)
-        replay = replays.heartbeat(
+        replay, ready = replays.heartbeat(
             station=request.auth, done=done, kept_since=fields.get("replayable_since"), now=now
         )
+        if ready:
+            tasks.apply_replay()
         # Agents from before replays read only the status code: 200 is a success for them too.
         return Response(HeartbeatOut({"replay": replay}).data)
 

@@ -10,12 +10,14 @@ taken for a tool waiting for a badge because its borrow is not back yet. Taps re
 restore therefore wait too, a few seconds when every kiosk answers at its next heartbeat, at
 most REPLAY_WAIT_SECONDS after the first kiosk was heard.
 
-Once every kiosk waited for has answered, or the wait is over, `apply` runs the held taps
-through the tap path (kiosk.scans.record_scans), merged in read order across kiosks, each
-kiosk's own in its agent's order. Taps sent again are late taps: never flashed on a screen,
-never undoable. The rules decide each one, so a tap older than a loan another door opened in
-the meantime is refused, with its reason kept for the restore report. A kiosk that answers
-after the wait has its taps applied as they come.
+Once every kiosk waited for has answered, or the wait is over, `apply_ready` (a background job,
+kiosk.tasks, so that no heartbeat waits for it) runs the held taps through the tap path
+(kiosk.scans.record_scans), merged in read order across kiosks, each kiosk's own in its agent's
+order, a chunk per transaction; taps that arrive meanwhile are held and applied after them.
+Taps sent again are late taps: never flashed on a screen, never undoable. The rules decide each
+one, so a tap older than a loan another door opened in the meantime is refused, with its reason
+kept for the restore report. A kiosk that answers after the wait has its taps applied as they
+come.
 """
 
 import datetime
@@ -41,6 +43,9 @@ MARGIN = datetime.timedelta(minutes=5)
 # A kiosk heard from within this long before the archive was taken was in use: the replay
 # waits for its answer. One heard from during the wait is waited for as well.
 IN_USE = datetime.timedelta(days=7)
+# Held taps applied per transaction: other writers (on SQLite, any write) get their turn in
+# between, and no request waits on the replay's lock for long.
+CHUNK = 100
 
 
 def open_after_restore(
@@ -77,14 +82,14 @@ def heartbeat(
     done: uuid.UUID | None,
     kept_since: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
-) -> Replay | None:
+) -> tuple[Replay | None, bool]:
     """Each heartbeat: record the replay the agent says it finished (and how far back it still
-    held taps), apply the held taps when that was the last answer awaited (or the wait is over),
-    and return the replay this kiosk is asked for, if any."""
+    held taps). Returns the replay this kiosk is asked for, if any, and whether the held taps
+    are now to be applied (that was the last answer awaited, or the wait is over)."""
     now = now or timezone.now()
     replay = Replay.objects.latest_asked()
     if replay is None or station.created_at > replay.opened_at:
-        return None  # nothing to ask a kiosk made after the restore
+        return None, False  # nothing to ask a kiosk made after the restore
     with transaction.atomic():
         gathering = replay.state == Replay.State.GATHERING
         if gathering:
@@ -102,9 +107,8 @@ def heartbeat(
             part.save(update_fields=["asked_at", "answered_at", "kept_since"])
         if gathering:
             _heard(replay, now)
-            if _ready(replay, now):
-                _apply(replay, now)
-    return None if part.answered_at else replay
+        ready = gathering and _ready(replay, now)
+    return (None if part.answered_at else replay), ready
 
 
 def record(
@@ -151,16 +155,23 @@ def record(
         ]
 
 
-def apply_overdue(now: datetime.datetime | None = None) -> bool:
-    """The periodic check: apply the held taps once the wait is over, even if no kiosk sends a
-    heartbeat any more. Returns whether it applied them."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        replay = Replay.objects.gathering().select_for_update().first()
-        if replay is None or not _ready(replay, now):
-            return False
-        _apply(replay, now)
-    return True
+def apply_ready(now: datetime.datetime | None = None) -> bool:
+    """Apply the held taps of the gathering replay if every kiosk waited for has answered or
+    the wait is over (also run every minute, for when no kiosk sends a heartbeat any more).
+    A chunk per transaction, in read order; the replay is applied when none is left. Returns
+    whether it was."""
+    while True:
+        with transaction.atomic():
+            replay = Replay.objects.gathering().select_for_update().first()
+            if replay is None or not _ready(replay, now or timezone.now()):
+                return False
+            held = list(replay.held.filter(applied_at__isnull=True).select_related("station"))
+            if not held:
+                replay.state, replay.applied_at = Replay.State.APPLIED, timezone.now()
+                replay.save(update_fields=["state", "applied_at"])
+                _applied(replay)
+                return True
+            _apply_taps(_in_read_order(held)[:CHUNK], timezone.now())
 
 
 def _ready(replay: Replay, now: datetime.datetime) -> bool:
@@ -240,37 +251,37 @@ def _hold(
     return results, new
 
 
-def _apply(replay: Replay, now: datetime.datetime) -> None:
-    """Apply every tap the replay holds; its row is locked."""
-    held = list(replay.held.filter(applied_at__isnull=True).select_related("station"))
-    _apply_taps(held, now)
-    replay.state, replay.applied_at = Replay.State.APPLIED, now
-    replay.save(update_fields=["state", "applied_at"])
+def _applied(replay: Replay) -> None:
+    held = replay.held.count()
     silent = replay.stations.filter(expected=True, answered_at__isnull=True).select_related(
         "station"
     )
     names = ", ".join(part.station.name for part in silent)
     if names:
         log.warning(
-            "replay %s applied %d held taps without an answer from: %s", replay.pk, len(held), names
+            "replay %s applied %d held taps without an answer from: %s", replay.pk, held, names
         )
     else:
-        log.info("replay %s applied %d held taps", replay.pk, len(held))
+        log.info("replay %s applied %d held taps", replay.pk, held)
 
 
-def _apply_taps(held: list[HeldTap], now: datetime.datetime) -> None:
-    """Through the tap path in read order across kiosks. Each kiosk's taps keep its agent's
-    order: those sent again (delivered before the restore) first, then those read since, each
-    as they arrived; the merge keeps that order even where a kiosk's clock was stepped."""
+def _in_read_order(held: list[HeldTap]) -> list[HeldTap]:
+    """Merged by read time across kiosks. Each kiosk's taps keep its agent's order: those sent
+    again (delivered before the restore) first, then those read since, each as they arrived;
+    the merge keeps that order even where a kiosk's clock was stepped."""
     by_station: dict[int, list[HeldTap]] = defaultdict(list)
     for tap in held:
         by_station[tap.station_id].append(tap)
     queues = [
         sorted(taps, key=lambda tap: (not tap.replayed, tap.pk)) for taps in by_station.values()
     ]
-    merged = heapq.merge(*queues, key=lambda tap: tap.read_at)
+    return list(heapq.merge(*queues, key=lambda tap: tap.read_at))
+
+
+def _apply_taps(held: list[HeldTap], now: datetime.datetime) -> None:
+    """Through the tap path, in the order given: one batch per run of one kiosk's taps."""
     for (_station, replayed), run in itertools.groupby(
-        merged, key=lambda tap: (tap.station_id, tap.replayed)
+        held, key=lambda tap: (tap.station_id, tap.replayed)
     ):
         run = list(run)
         results = record_scans(

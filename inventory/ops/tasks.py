@@ -44,7 +44,7 @@ def station_watch():
 @db_periodic_task(crontab(minute="*"))
 def tap_replay():
     with periodic_run("tap_replay"):
-        replays.apply_overdue()
+        replays.apply_ready()
 
 
 @db_periodic_task(daily_at(settings.BACKUP_TIME), retries=1, retry_delay=900)

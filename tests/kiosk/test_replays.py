@@ -124,9 +124,11 @@ def test_taps_sent_again_are_held_until_every_kiosk_in_use_has_answered(two_kios
     assert Replay.objects.get().state == Replay.State.APPLIED
 
 
+@pytest.mark.parametrize("chunk", [replays.CHUNK, 1])
 def test_a_tool_borrowed_at_one_kiosk_and_returned_at_another_is_back_whichever_answers_first(
-    two_kiosks, archive_taken
+    two_kiosks, archive_taken, chunk, monkeypatch
 ):
+    monkeypatch.setattr(replays, "CHUNK", chunk)  # one transaction, or one per tap
     a, b = two_kiosks
     badge, tool = BadgeFactory(), ToolTagFactory()
     replays.open_after_restore(archive_taken_at=archive_taken)
@@ -256,10 +258,10 @@ def test_after_the_wait_the_held_taps_are_applied_without_the_kiosk_that_did_not
     )
     first_heard = Replay.objects.get().first_heard_at
 
-    assert not replays.apply_overdue(
+    assert not replays.apply_ready(
         now=first_heard + datetime.timedelta(seconds=settings.REPLAY_WAIT_SECONDS - 1)
     )
-    assert replays.apply_overdue(
+    assert replays.apply_ready(
         now=first_heard + datetime.timedelta(seconds=settings.REPLAY_WAIT_SECONDS)
     )
 
@@ -276,7 +278,7 @@ def test_a_kiosk_that_answers_after_the_wait_has_its_taps_applied_as_they_come(
     replays.open_after_restore(archive_taken_at=archive_taken)
     request = a.beat()["replay"]
     a.replay(request)
-    replays.apply_overdue(now=timezone.now() + hours(1))
+    replays.apply_ready(now=timezone.now() + hours(1))
 
     request = b.beat()["replay"]  # still asked: it never answered
     answers = b.send(
@@ -299,11 +301,11 @@ def test_the_wait_starts_when_the_first_kiosk_is_heard_not_at_the_restore(
     replay = replays.open_after_restore(
         archive_taken_at=archive_taken, now=timezone.now() - hours(1)
     )
-    assert not replays.apply_overdue()
+    assert not replays.apply_ready()
 
     a.beat()
 
-    assert not replays.apply_overdue()
+    assert not replays.apply_ready()
     assert Replay.objects.get(pk=replay.pk).state == Replay.State.GATHERING
 
 

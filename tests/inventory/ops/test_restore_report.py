@@ -41,7 +41,7 @@ def restored():
     run = record_restore(archive="toolcrib-backup-x.tar.gz", taken_at=taken)
     services.borrow(item=gauge.item, employee=bob.employee, door=Door.API)  # at the desk, since
     kept_since = taken + datetime.timedelta(minutes=30)
-    replay = replays.heartbeat(station=a, done=None, kept_since=kept_since)
+    replay, _ready = replays.heartbeat(station=a, done=None, kept_since=kept_since)
     at = taken + datetime.timedelta(hours=1)
     replays.record(
         station=a,
@@ -55,7 +55,7 @@ def restored():
         replay_id=replay.pk,
     )
     replays.heartbeat(station=a, done=replay.pk, kept_since=kept_since)
-    replays.apply_overdue(now=timezone.now() + datetime.timedelta(hours=1))
+    replays.apply_ready(now=timezone.now() + datetime.timedelta(hours=1))
     return {"run": run, "a": a, "b": b, "bob": bob}
 
 
