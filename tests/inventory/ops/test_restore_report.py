@@ -76,12 +76,16 @@ def test_the_report_counts_what_came_back_per_kiosk_and_lists_every_refusal_with
     assert "through the admin or the API" in html
 
 
-def test_the_report_says_while_the_taps_are_still_gathered(admin_client, english):
+def test_the_report_says_while_the_taps_are_still_gathered_and_until_when(admin_client, english):
+    station = kiosk("Kiosk A")
     run = record_restore(archive="x.tar.gz", taken_at=timezone.now())
+    url = reverse("admin:ops_restorerun_report", args=[run.pk])
 
-    page = admin_client.get(reverse("admin:ops_restorerun_report", args=[run.pk]))
+    assert "no kiosk has been heard from since the restore" in admin_client.get(url).text
 
-    assert "no kiosk has been heard from since the restore" in page.content.decode()
+    replays.heartbeat(station=station, done=None)
+
+    assert "at the latest at" in admin_client.get(url).text
 
 
 def test_the_list_of_restores_links_to_each_report(admin_client, english, restored):
