@@ -6,9 +6,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the tests use: pyscard's headers, the PC/SC daemon with its virtual reader,
 # the browser for end-to-end tests with Japanese fonts for its screenshots, the reverse proxy,
-# gettext for translations, promtool and systemd-analyze to check the deploy files.
+# gettext for translations, promtool and systemd-analyze to check the deploy files, pgBackRest
+# for the point-in-time recovery test (on a scratch cluster of PostgreSQL's own initdb).
 APT_PACKAGES := libpcsclite-dev pcscd vsmartcard-vpcd chromium fonts-noto-cjk caddy gettext \
-	prometheus systemd
+	prometheus systemd pgbackrest
 
 .PHONY: run test system-packages requirements lint translations
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from agent.config import Config, LocalSettings
 from agent.heartbeat import beat, heartbeat_payload
-from agent.outbox import PENDING, REJECTED, Outbox, foreign_owner
+from agent.outbox import PENDING, REJECTED, Outbox, foreign_owner, iso
 from agent.reader import PcscReader
 from agent.transport import HttpTransport
 
@@ -37,6 +37,7 @@ def status(settings: LocalSettings) -> int:
     print(f"last delivery:    {document['last_delivery_at'] or 'none since start'}")
     print(f"last error:       {document['last_error'] or 'none'}")
     print(f"rejected events:  {document['rejected_count']}")
+    print(f"can replay since: {document['replayable_since'] or 'unknown'}")
     for read in document["recent"]:
         print(f"  {read['read_at']}  {read['uid']:<20} {read['state']}")
     if document["rejected_count"]:
@@ -117,6 +118,8 @@ def _print_outbox(settings: LocalSettings) -> None:
         print(f"outbox waiting:   {outbox.count(PENDING)}")
         print(f"oldest waiting:   {_age(outbox.oldest_pending_seconds())}")
         print(f"rejected events:  {outbox.count(REJECTED)}")
+        kept_since = outbox.kept_since()
+        print(f"can replay since: {iso(kept_since) if kept_since else 'unknown'}")
         outbox.close()
     except sqlite3.Error as exc:
         print(f"outbox:           cannot read {settings.outbox_path}: {exc}")

@@ -1,4 +1,5 @@
-"""Tells the server every HEARTBEAT_SECONDS that this kiosk is alive, and prunes the outbox."""
+"""Tells the server every HEARTBEAT_SECONDS that this kiosk is alive, answers the replay the
+server may ask for after a restore, and prunes the outbox."""
 
 import logging
 import socket
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent import __version__
-from agent.outbox import Outbox
+from agent.outbox import Outbox, iso
+from agent.replay import Replayer, ReplayRequest
 from agent.state import TOKEN_REJECTED, AgentState
 from agent.transport import GATEWAY_ERRORS, Transport, TransportError
 
@@ -38,6 +40,7 @@ def heartbeat_payload(
     outbox is None for `check` on a kiosk whose outbox does not exist yet. interval is
     HEARTBEAT_SECONDS: the kiosk screen calls the reader silent after about two missed beats.
     """
+    kept_since = outbox.kept_since() if outbox else None
     return {
         "heartbeat_seconds": interval,
         "reader_connected": reader_connected,
@@ -48,6 +51,9 @@ def heartbeat_payload(
         "hostname": socket.gethostname(),
         "uptime_seconds": round(time.monotonic() - started, 1),
         "cpu_temperature": cpu_temperature(),
+        # How far back this kiosk can send its taps again, and the last replay it finished.
+        "replayable_since": iso(kept_since) if kept_since else None,
+        "replay_done": outbox.last_finished_replay() if outbox else None,
     }
 
 
@@ -56,6 +62,7 @@ class BeatResult:
     problem: str | None = None  # None: the server took the heartbeat
     reachable: bool = True
     token_rejected: bool = False
+    replay: ReplayRequest | None = None  # what the server asks to be sent again
 
 
 def beat(transport: Transport, payload: dict) -> BeatResult:
@@ -64,7 +71,7 @@ def beat(transport: Transport, payload: dict) -> BeatResult:
     except TransportError as exc:
         return BeatResult(f"server unreachable: {exc}", reachable=False)
     if response.status in (200, 204):
-        return BeatResult()
+        return BeatResult(replay=ReplayRequest.from_answer(response.body))
     if response.status == 401:
         return BeatResult(TOKEN_REJECTED, token_rejected=True)
     if response.status in GATEWAY_ERRORS:
@@ -82,6 +89,7 @@ class Housekeeping:
         outbox: Outbox,
         interval: float,
         retention_days: int,
+        batch_max: int = 100,
     ):
         self.transport = transport
         self.state = state
@@ -89,6 +97,7 @@ class Housekeeping:
         self.interval = interval
         self.retention_days = retention_days
         self.started = time.monotonic()
+        self.replayer = Replayer(outbox, transport, state, batch_max)
 
     def run(self, stop: threading.Event) -> None:
         next_prune = 0.0
@@ -110,6 +119,13 @@ class Housekeeping:
             log.info("pruned %d delivered events older than %d days", pruned, self.retention_days)
 
     def beat_once(self) -> None:
+        result = self._beat()
+        if result.replay is not None and self.replayer.answer(result.replay):
+            # Said at once, not a heartbeat later: the server applies the taps it holds when
+            # the last kiosk has answered.
+            self._beat()
+
+    def _beat(self) -> BeatResult:
         state = self.state
         payload = heartbeat_payload(
             state.reader_connected, state.reader_name, self.outbox, self.started, self.interval
@@ -124,3 +140,4 @@ class Housekeeping:
         else:
             state.server_answered(True)
             state.error("heartbeat", result.problem)
+        return result

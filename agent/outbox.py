@@ -35,6 +35,15 @@ CREATE TABLE IF NOT EXISTS events (
     message TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_state ON events (state, seq);
+-- kept_since: every tap delivered since this moment is still here (pruning moves it on).
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- The server's requests to send delivered taps again after a restore (agent.replay): how far
+-- this agent got with each, and when it finished.
+CREATE TABLE IF NOT EXISTS replays (
+    id TEXT PRIMARY KEY,
+    through_seq INTEGER NOT NULL DEFAULT 0,
+    finished_at TEXT
+);
 """
 
 
@@ -95,6 +104,7 @@ class Outbox:
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.executescript(SCHEMA)
             self._add_boot_columns()
+            self._note_kept_since()
 
     def _add_boot_columns(self) -> None:
         """An outbox made before taps kept their boot time keeps its waiting taps."""
@@ -108,6 +118,15 @@ class Outbox:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+
+    def _note_kept_since(self) -> None:
+        """A new outbox holds everything from now on; one made before this was noted holds
+        everything since its oldest tap (pruning drops the oldest first)."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) "
+            "SELECT 'kept_since', coalesce(min(read_at), ?) FROM events",
+            (iso(utc_now()),),
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -196,10 +215,79 @@ class Outbox:
         """Forget delivered events older than the retention; pending and rejected stay."""
         cutoff = iso((now or utc_now()) - timedelta(days=retention_days))
         with self._lock:
-            cursor = self._db.execute(
-                "DELETE FROM events WHERE state = 'delivered' AND settled_at < ?", (cutoff,)
-            )
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute(
+                    "DELETE FROM events WHERE state = 'delivered' AND settled_at < ?", (cutoff,)
+                )
+                if cursor.rowcount:
+                    self._db.execute(
+                        "UPDATE meta SET value = max(value, ?) WHERE key = 'kept_since'", (cutoff,)
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         return cursor.rowcount
+
+    def kept_since(self) -> datetime | None:
+        """How far back this kiosk can send its taps again: every tap it delivered since then
+        is still here. None for an outbox the agent has not opened since it started noting it."""
+        try:
+            with self._lock:
+                row = self._db.execute("SELECT value FROM meta WHERE key = 'kept_since'").fetchone()
+        except sqlite3.OperationalError:  # no meta table: read-only view of an older outbox
+            return None
+        return datetime.fromisoformat(row["value"]) if row else None
+
+    def delivered_since(self, since: datetime, after_seq: int, limit: int) -> list[Event]:
+        """Delivered taps read or delivered at or after `since`, in outbox order from after_seq.
+
+        Delivered, not read: a tap read offline before an archive but delivered after it is not
+        in the archive either."""
+        moment = iso(since)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM events WHERE state = 'delivered' AND seq > ? "
+                "AND (settled_at >= ? OR read_at >= ?) ORDER BY seq LIMIT ?",
+                (after_seq, moment, moment, limit),
+            ).fetchall()
+        return [_event(row) for row in rows]
+
+    def replay_position(self, replay_id: str) -> tuple[int, bool]:
+        """(the last seq sent again for this replay, whether it is finished)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT through_seq, finished_at FROM replays WHERE id = ?", (replay_id,)
+            ).fetchone()
+        return (row["through_seq"], row["finished_at"] is not None) if row else (0, False)
+
+    def replay_sent(self, replay_id: str, through_seq: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO replays (id, through_seq) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET through_seq = excluded.through_seq",
+                (replay_id, through_seq),
+            )
+
+    def replay_finished(self, replay_id: str, now: datetime | None = None) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO replays (id, finished_at) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET finished_at = excluded.finished_at",
+                (replay_id, iso(now or utc_now())),
+            )
+
+    def last_finished_replay(self) -> str | None:
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT id FROM replays WHERE finished_at IS NOT NULL "
+                    "ORDER BY finished_at DESC LIMIT 1"
+                ).fetchone()
+        except sqlite3.OperationalError:  # no replays table: read-only view of an older outbox
+            return None
+        return row["id"] if row else None
 
 
 def foreign_owner(path: Path, euid: int | None = None) -> str | None:

@@ -44,6 +44,7 @@ class Agent:
             self.outbox,
             config.heartbeat_seconds,
             config.retention_days,
+            config.batch_max,
         )
         self.status_server = StatusServer(
             config.status_port, config.server_origin, self.state, self.outbox

@@ -15,6 +15,9 @@ log = logging.getLogger("agent.sender")
 
 SCANS_PATH = "/api/v1/kiosk/scans"
 TOKEN_RETRY_SECONDS = 60.0
+# After a restore the server holds taps until every kiosk has sent its older ones again: a held
+# tap stays waiting and is sent again after this pause, to learn what became of it.
+HELD_RETRY_SECONDS = 2.0
 # Taps are rejected one by one only while the refusals look like a bad tap now and then.
 MAX_REJECTED_IN_A_ROW = 3
 
@@ -122,6 +125,7 @@ class Sender:
     def _record_results(self, batch: list[Event], body) -> float:
         answers = _results_by_id(body)
         settlements = []
+        held = 0
         for event in batch:
             answer = answers.get(event.id)
             if answer is None:
@@ -133,12 +137,14 @@ class Sender:
             elif status == "rejected":
                 settlements.append(Settlement(event.id, REJECTED, outcome, message))
                 log.error("server rejected seq=%d uid=%s: %s", event.seq, event.uid, message)
+            elif status == "held":
+                held += 1
         self.outbox.settle(settlements)
         if settlements:
             self.state.delivered()
-        if len(settlements) < len(batch):
+        if len(settlements) + held < len(batch):
             self.state.server_answered(True)
-            missing = len(batch) - len(settlements)
+            missing = len(batch) - len(settlements) - held
             self.state.error("sender", f"server gave no usable result for {missing} event(s)")
             return self._retry_later()
         self.state.answered("sender")
@@ -149,6 +155,9 @@ class Sender:
         self.suspects = max(0, self.suspects - len(batch))
         if not self.suspects:
             self.limit = self.batch_max
+        if held:
+            log.debug("%d taps held while the taps from before a restore come back", held)
+            return HELD_RETRY_SECONDS
         return 0.0
 
     def _refused_batch(self, batch: list[Event], reason: str) -> float:

@@ -16,8 +16,10 @@ RECENT_READS = 10
 
 def status_document(state: AgentState, outbox: Outbox) -> dict:
     document = state.snapshot()
+    kept_since = outbox.kept_since()
     document.update(
         outbox_depth=outbox.depth(),
+        replayable_since=iso(kept_since) if kept_since else None,
         oldest_pending_seconds=outbox.oldest_pending_seconds(),
         rejected_count=outbox.count(REJECTED),
         agent_version=__version__,

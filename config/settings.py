@@ -267,6 +267,9 @@ REMINDER_BEFORE_DUE_MINUTES = env_int("REMINDER_BEFORE_DUE_MINUTES", 0, minimum=
 REMINDER_WEBHOOK_URL = env_url("REMINDER_WEBHOOK_URL")
 REMINDER_MANAGER_EMAILS = env_list("REMINDER_MANAGER_EMAILS", [])
 STATION_OFFLINE_SECONDS = env_int("STATION_OFFLINE_SECONDS", 120, minimum=30)
+# After a restore the kiosks' taps are held until every kiosk in use has sent its own again,
+# or until this long after the first kiosk was heard (kiosk.replays).
+REPLAY_WAIT_SECONDS = env_int("REPLAY_WAIT_SECONDS", 120, minimum=10)
 READY_HUEY_MAX_AGE_SECONDS = env_int("READY_HUEY_MAX_AGE_SECONDS", 300, minimum=60)
 READY_MIN_FREE_DISK_PERCENT = env_int("READY_MIN_FREE_DISK_PERCENT", 10, minimum=0)
 METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])

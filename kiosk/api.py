@@ -15,9 +15,9 @@ from inventory.core.api.errors import error
 from inventory.core.api.fields import DateTimeField
 from inventory.core.logging import bind_log_context
 from inventory.core.uids import normalize_uid
-from kiosk import broadcast
+from kiosk import broadcast, replays, tasks
 from kiosk.models import AGENT_STATUS_FIELDS, Station
-from kiosk.scans import Scan, record_scans
+from kiosk.scans import Scan
 
 MAX_EVENTS = 500
 
@@ -73,11 +73,18 @@ class ScanBatchIn(serializers.Serializer):
     events = serializers.ListField(
         child=serializers.DictField(), min_length=1, max_length=MAX_EVENTS
     )
+    replay = serializers.UUIDField(
+        required=False,
+        help_text="The replay (named by a heartbeat's answer) these delivered taps are sent "
+        "again for, after a restore.",
+    )
 
 
 class ScanResultOut(serializers.Serializer):
     id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["applied", "duplicate", "rejected"])
+    # held: kept while the taps from before a restore come back; send it again later to learn
+    # its outcome.
+    status = serializers.ChoiceField(choices=["applied", "duplicate", "rejected", "held"])
     outcome = serializers.CharField(allow_null=True)
     message = serializers.CharField()
 
@@ -116,11 +123,12 @@ class ScanBatchView(AgentView):
         received_at = timezone.now()
         batch = ScanBatchIn(data=request.data)
         batch.is_valid(raise_exception=True)
-        results = record_scans(
+        results = replays.record(
             station=request.auth,
             scans=[_scan(raw) for raw in batch.validated_data["events"]],
             sent_at=batch.validated_data["sent_at"],
             received_at=received_at,
+            replay_id=batch.validated_data.get("replay"),
         )
         return Response({"results": [result.__dict__ for result in results]})
 
@@ -150,33 +158,67 @@ def _scan(raw: dict) -> Scan:
 
 
 class HeartbeatIn(serializers.ModelSerializer):
+    replay_done = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The last replay this agent has sent all its taps again for.",
+    )
+
     class Meta:
         model = Station
-        fields = AGENT_STATUS_FIELDS
+        fields = [*AGENT_STATUS_FIELDS, "replay_done"]
         extra_kwargs = {
             "reader_name": {"allow_null": True},
             "agent_version": {"allow_null": True},
             "hostname": {"allow_null": True},
+            "replayable_since": {
+                "allow_null": True,
+                "help_text": "The agent still holds every tap it delivered since then.",
+            },
         }
+
+
+class ReplayRequestOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    since = serializers.DateTimeField(
+        help_text="Send again, in outbox order and marked with this id, every delivered tap "
+        "read or delivered at or after this moment."
+    )
+
+
+class HeartbeatOut(serializers.Serializer):
+    replay = ReplayRequestOut(allow_null=True, help_text="After a restore; null otherwise.")
 
 
 class HeartbeatView(AgentView):
     @extend_schema(
         request=HeartbeatIn,
-        responses={204: None, 400: error("Bad status fields."), 401: error("Bad token.")},
+        responses={
+            200: HeartbeatOut,
+            400: error("Bad status fields."),
+            401: error("Bad token."),
+        },
     )
     def post(self, request):
         status = HeartbeatIn(data=request.data, partial=True)
         status.is_valid(raise_exception=True)
+        done = status.validated_data.pop("replay_done", None)
         fields = {
             # Text columns store "unknown" as empty, not NULL.
             key: "" if value is None and key in TEXT_FIELDS else value
             for key, value in status.validated_data.items()
         }
-        Station.objects.filter(pk=request.auth.pk).update(last_seen_at=timezone.now(), **fields)
+        now = timezone.now()
+        Station.objects.filter(pk=request.auth.pk).update(last_seen_at=now, **fields)
         # robust: with the channel layer down the heartbeat is still recorded and answered.
         transaction.on_commit(lambda: broadcast.reader_changed(request.auth.pk), robust=True)
-        return Response(status=204)
+        replay, ready = replays.heartbeat(
+            station=request.auth, done=done, kept_since=fields.get("replayable_since"), now=now
+        )
+        if ready:
+            tasks.apply_replay()
+        # Agents from before replays read only the status code: 200 is a success for them too.
+        return Response(HeartbeatOut({"replay": replay}).data)
 
 
 TEXT_FIELDS = {"reader_name", "agent_version", "hostname"}

@@ -1,6 +1,7 @@
 import datetime
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -37,6 +38,7 @@ AGENT_STATUS_FIELDS = [
     "uptime_seconds",
     "cpu_temperature",
     "heartbeat_seconds",
+    "replayable_since",
 ]
 
 
@@ -84,6 +86,8 @@ class Station(models.Model):
     hostname = models.CharField(_("host name"), max_length=100, blank=True)
     uptime_seconds = models.FloatField(_("uptime (s)"), null=True, blank=True)
     cpu_temperature = models.FloatField(_("CPU temperature (°C)"), null=True, blank=True)
+    # The agent still holds every tap it delivered since then: how far back it can replay.
+    replayable_since = models.DateTimeField(_("can replay taps since"), null=True, blank=True)
 
     # Tap state, read and written only with the row locked.
     session_employee = models.ForeignKey(
@@ -229,3 +233,125 @@ class UnknownTag(ScanEvent):
         proxy = True
         verbose_name = _("unknown tag")
         verbose_name_plural = _("unknown tags inbox")
+
+
+class ReplayQuerySet(models.QuerySet):
+    def gathering(self):
+        return self.filter(state=Replay.State.GATHERING)
+
+    def latest_asked(self) -> "Replay | None":
+        """The replay heartbeats ask for: the newest one not replaced by a later restore."""
+        return self.exclude(state=Replay.State.SUPERSEDED).order_by("-opened_at").first()
+
+
+class Replay(models.Model):
+    """After a restore, the kiosk agents send again the taps they had delivered since the
+    archive was taken. They are held here until every kiosk in use has answered (or the wait is
+    over), then applied together in the order they were read (kiosk.replays)."""
+
+    class State(models.TextChoices):
+        GATHERING = "gathering", _("Gathering the kiosks' taps")
+        APPLIED = "applied", _("Applied")
+        SUPERSEDED = "superseded", _("Replaced by a later restore")
+
+    # A UUID, not a counter: agents remember the replays they answered, and a database restored
+    # again could hand out the same number for a new one.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    archive_taken_at = models.DateTimeField(_("archive taken"))
+    # Taps delivered or read from this moment on are asked for: the archive's time less a margin
+    # for the kiosks' clocks (a tap the archive holds is answered `duplicate`).
+    since = models.DateTimeField(_("taps since"))
+    opened_at = models.DateTimeField(_("opened"))
+    # The wait for the kiosks counts from the first agent heard after the restore: a server
+    # restored while stopped must not time out before any kiosk could answer.
+    first_heard_at = models.DateTimeField(_("first kiosk heard"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.GATHERING
+    )
+
+    objects = ReplayQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tap replay")
+        verbose_name_plural = _("tap replays")
+        ordering = ["-opened_at"]
+        constraints = [
+            # Taps are held in one place: two restores at once leave one replay gathering.
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state="gathering"),
+                name="one_gathering_replay",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.since:%Y-%m-%d %H:%M} ({self.state})"
+
+    def deadline(self) -> datetime.datetime | None:
+        """When the held taps are applied without the kiosks that have not answered."""
+        if self.first_heard_at is None:
+            return None
+        return self.first_heard_at + datetime.timedelta(seconds=settings.REPLAY_WAIT_SECONDS)
+
+
+class ReplayStation(models.Model):
+    """One kiosk's part in a replay: whether it was waited for, asked and answered."""
+
+    replay = models.ForeignKey(Replay, on_delete=models.CASCADE, related_name="stations")
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), on_delete=models.PROTECT, related_name="+"
+    )
+    # In use before the archive was taken: the replay waits for its answer. A kiosk heard from
+    # during the wait is waited for too.
+    expected = models.BooleanField(_("waited for"), default=False)
+    asked_at = models.DateTimeField(_("asked"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # What the agent said it still held when asked: taps it delivered before were pruned.
+    kept_since = models.DateTimeField(_("held taps since"), null=True, blank=True)
+    sent = models.PositiveIntegerField(_("taps sent again"), default=0)
+    duplicates = models.PositiveIntegerField(_("already in the restored data"), default=0)
+
+    class Meta:
+        verbose_name = _("kiosk of a tap replay")
+        verbose_name_plural = _("kiosks of a tap replay")
+        ordering = ["station__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["replay", "station"], name="one_row_per_replay_station")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} in {self.replay_id}"
+
+
+class HeldTap(models.Model):
+    """A tap that came while a replay gathered: sent again by its agent (`replayed`) or new.
+    Kept here, not applied, until the replay applies every held tap in read order; then it
+    carries the answer the tap got."""
+
+    replay = models.ForeignKey(Replay, on_delete=models.CASCADE, related_name="held")
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), on_delete=models.PROTECT, related_name="+"
+    )
+    event_id = models.UUIDField(_("event id"))
+    uid = models.CharField(_("UID"), max_length=64)
+    read_at_raw = models.DateTimeField(_("read at (kiosk clock)"))
+    read_at = models.DateTimeField(_("read at"))
+    received_at = models.DateTimeField(_("received"))
+    replayed = models.BooleanField(_("sent again"), default=False)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("held tap")
+        verbose_name_plural = _("held taps")
+        # The primary key is the order of arrival, which is each agent's own order.
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["replay", "event_id"], name="one_held_tap_per_event")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uid} @ {self.station_id} ({self.status or 'held'})"

@@ -57,8 +57,10 @@ def record_scans(
     scans: list[Scan],
     sent_at: datetime.datetime,
     received_at: datetime.datetime,
+    replayed: bool = False,
 ) -> list[Result]:
-    """Apply a batch; answer one Result per scan, in the order given.
+    """Apply a batch; answer one Result per scan, in the order given. `replayed` taps were sent
+    again after a restore (kiosk.replays): late, whenever they were read.
 
     A refused tap is an outcome, not an error (the use cases undo their own writes). A tap that
     hits a bug fails the batch, which is then done again with each tap in a savepoint of its
@@ -66,7 +68,12 @@ def record_scans(
     would cost two more statements per tap.
     """
     batch = functools.partial(
-        _record, station=station, scans=scans, sent_at=sent_at, received_at=received_at
+        _record,
+        station=station,
+        scans=scans,
+        sent_at=sent_at,
+        received_at=received_at,
+        replayed=replayed,
     )
     try:
         results, timings = batch(isolate=False)
@@ -86,10 +93,10 @@ def record_scans(
 
 
 def _record(
-    *, station, scans, sent_at, received_at, isolate: bool
+    *, station, scans, sent_at, received_at, replayed, isolate: bool
 ) -> tuple[list[Result], list[float]]:
     """The batch's results, and how long each tap took to apply."""
-    shift = received_at - sent_at if abs(received_at - sent_at) > CLOCK_TOLERANCE else None
+    shift = clock_shift(sent_at, received_at)
     late_before = received_at - datetime.timedelta(seconds=settings.KIOSK_SESSION_SECONDS)
     results: list[Result | None] = [None] * len(scans)
     timings = []
@@ -108,13 +115,10 @@ def _record(
             if scan.problem:
                 continue
             if scan.id in known:
-                results[position] = _again(station, known[scan.id])
+                results[position] = again(station, known[scan.id])
                 continue
-            try:
-                # Never later than its arrival: a Pi whose clock ran ahead and was corrected
-                # before sending must not date loans in the future.
-                read_at = min(scan.read_at + shift if shift else scan.read_at, received_at)
-            except OverflowError:
+            read_at = dated(scan, shift, received_at)
+            if read_at is None:
                 problem = _("read_at and sent_at are too far apart to be real times.")
                 results[position] = _reject(
                     station, replace(scan, problem=problem), received_at, known, new_events
@@ -129,7 +133,7 @@ def _record(
                 received_at=received_at,
                 status=ScanEvent.Status.APPLIED,
             )
-            event.live = event.read_at >= late_before
+            event.live = not replayed and event.read_at >= late_before
             started = time.perf_counter()
             apply(rules.Tap(station=station, event=event, tag=tags.get(scan.uid)))
             timings.append(time.perf_counter() - started)
@@ -151,6 +155,25 @@ def _record(
     return results, timings
 
 
+def clock_shift(
+    sent_at: datetime.datetime, received_at: datetime.datetime
+) -> datetime.timedelta | None:
+    """How far the kiosk's clock is behind the server's, when it is too far to ignore."""
+    return received_at - sent_at if abs(received_at - sent_at) > CLOCK_TOLERANCE else None
+
+
+def dated(
+    scan: Scan, shift: datetime.timedelta | None, received_at: datetime.datetime
+) -> datetime.datetime | None:
+    """When the tap was read on the server's clock; None when that is no real time."""
+    try:
+        # Never later than its arrival: a Pi whose clock ran ahead and was corrected before
+        # sending must not date loans in the future.
+        return min(scan.read_at + shift if shift else scan.read_at, received_at)
+    except OverflowError:
+        return None
+
+
 def _active_tags(scans: list[Scan]) -> dict[str, Tag]:
     uids = {scan.uid for scan in scans if not scan.problem}
     return {
@@ -159,7 +182,7 @@ def _active_tags(scans: list[Scan]) -> dict[str, Tag]:
     }
 
 
-def _again(station: Station, event: ScanEvent) -> Result:
+def again(station: Station, event: ScanEvent) -> Result:
     """An event id already recorded: its original answer, never a second application."""
     if event.station_id != station.pk:
         # Ids are the agent's UUIDs: only a broken or hostile agent reuses another's.

@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from inventory.core.readonly_admin import ReadOnlyAdmin
 from inventory.ops.models import BackupRun, Notification, PeriodicRun, RestoreRun, StationAlert
@@ -12,7 +15,15 @@ class BackupRunAdmin(ReadOnlyAdmin):
 
 @admin.register(RestoreRun)
 class RestoreRunAdmin(ReadOnlyAdmin):
-    list_display = ["restored_at", "archive", "archive_created_at", "safety_backup"]
+    list_display = ["restored_at", "archive", "archive_created_at", "safety_backup", "report"]
+
+    @admin.display(description=_("kiosks' taps"))
+    def report(self, restore):
+        return format_html(
+            "<a href='{}'>{}</a>",
+            reverse("admin:ops_restorerun_report", args=[restore.pk]),
+            _("What came back"),
+        )
 
 
 @admin.register(PeriodicRun)

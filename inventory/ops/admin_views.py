@@ -1,13 +1,18 @@
-"""The staff dashboard: loans, stations and backups at a glance."""
+"""The staff dashboard: loans, stations and backups at a glance; what came back after a
+restore."""
 
+from django.conf import settings
 from django.contrib import admin
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from inventory.core.admin_pages import admin_page
 from inventory.ops import dashboard as numbers
+from inventory.ops.backups.report import report
 from inventory.ops.charts import bar_chart
+from inventory.ops.models import RestoreRun
 
 
 @admin_page("dashboard/", name="ops_dashboard", permissions=["loans.view_loan"])
@@ -32,3 +37,21 @@ def dashboard(request):
         "backup_late": board.backup_is_late(),
     }
     return TemplateResponse(request, "admin/ops/dashboard.html", context)
+
+
+@admin_page(
+    "ops/restorerun/<int:pk>/report/",
+    name="ops_restorerun_report",
+    permissions=["ops.view_restorerun"],
+)
+def restore_report(request, pk):
+    """What the kiosks sent back after a restore, and what did not come back."""
+    restore = get_object_or_404(RestoreRun.objects.select_related("replay"), pk=pk)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("What came back after the restore"),
+        "opts": RestoreRun._meta,
+        "report": report(restore),
+        "wait_seconds": settings.REPLAY_WAIT_SECONDS,
+    }
+    return TemplateResponse(request, "admin/ops/restore_report.html", context)

@@ -57,6 +57,15 @@ class RestoreRun(models.Model):
     archive_created_at = models.DateTimeField(_("archive taken"))
     safety_backup = models.CharField(_("safety backup"), max_length=500, blank=True)
     restored_by = models.CharField(_("restored by"), max_length=150, blank=True)
+    # The kiosks' taps since the archive, asked for after this restore.
+    replay = models.OneToOneField(
+        "kiosk.Replay",
+        verbose_name=_("tap replay"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="restore",
+    )
 
     class Meta:
         verbose_name = _("restore")

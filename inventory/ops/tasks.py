@@ -17,6 +17,7 @@ from inventory.ops.jobs import pruning, reminders
 from inventory.ops.jobs.runs import periodic_run
 from inventory.ops.models import BackupRun
 from inventory.ops.station_watch import watch_stations
+from kiosk import replays
 
 
 def daily_at(hour_minute: tuple[int, int]):
@@ -36,6 +37,14 @@ def daily_at(hour_minute: tuple[int, int]):
 def station_watch():
     with periodic_run("station_watch"):
         watch_stations()
+
+
+# After a restore: the kiosks' held taps are applied when the wait for their answers is over,
+# also when no kiosk sends a heartbeat any more to notice it.
+@db_periodic_task(crontab(minute="*"))
+def tap_replay():
+    with periodic_run("tap_replay"):
+        replays.apply_ready()
 
 
 @db_periodic_task(daily_at(settings.BACKUP_TIME), retries=1, retry_delay=900)

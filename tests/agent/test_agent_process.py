@@ -1,5 +1,6 @@
 """`python -m agent` as a whole process with READER=stdin, against the fake server."""
 
+import re
 import signal
 import subprocess
 import sys
@@ -173,6 +174,7 @@ def test_status_shows_the_running_agent(start_agent, agent_env, fake_server):
     assert "server:           NOT reachable" in result.stdout
     assert "outbox waiting:   1" in result.stdout
     assert "last error:       server unavailable (503)" in result.stdout
+    assert re.search(r"^can replay since: \d{4}-\d\d-\d\dT", result.stdout, re.M)
     assert "04A1B2C3D4E5F6" in result.stdout
 
 
@@ -187,6 +189,7 @@ def test_status_reads_the_outbox_when_the_agent_is_not_running(start_agent, agen
     assert result.returncode == 3
     assert "agent:            not running" in result.stdout
     assert "outbox waiting:   1" in result.stdout
+    assert re.search(r"^can replay since: \d{4}-\d\d-\d\dT", result.stdout, re.M)
 
 
 def test_a_busy_status_port_is_a_clear_error(agent_env):

@@ -27,6 +27,8 @@ def test_the_payload_has_every_field_of_the_contract(outbox):
         "hostname",
         "uptime_seconds",
         "cpu_temperature",
+        "replayable_since",
+        "replay_done",
     }
     assert payload["heartbeat_seconds"] == 15.0
     assert payload["reader_connected"] is True

@@ -36,6 +36,21 @@ def test_compose_has_the_five_services_and_the_worker_is_the_web_image():
     assert "daphne" in " ".join(services["web"]["command"])
 
 
+def test_the_compose_database_archives_its_wal_with_the_settings_shipped_in_deploy():
+    postgres = compose()["services"]["postgres"]
+    dockerfile = ROOT / postgres["build"]["dockerfile"]
+    copied = re.findall(r"^COPY (\S+) (\S+)$", dockerfile.read_text(), re.M)
+    assert {source for source, _ in copied} == {
+        "deploy/pgbackrest/pgbackrest.conf",
+        "deploy/postgresql/toolcrib-pitr.conf",
+        "deploy/postgres/archive-wal.sh",
+    }
+    assert all((ROOT / source).is_file() for source, _ in copied)
+    init = (DEPLOY / "postgres" / "archive-wal.sh").read_text()
+    assert "include '/etc/postgresql/toolcrib-pitr.conf'" in init
+    assert "pgbackrest:/var/lib/pgbackrest" in postgres["volumes"]
+
+
 def test_compose_names_every_variable_of_env_example():
     text = (DEPLOY / "compose.yaml").read_text()
     named = set(re.findall(r"^\s+([A-Z_]+):", text, re.M)) | set(re.findall(r"\$\{([A-Z_]+)", text))

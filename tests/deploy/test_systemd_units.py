@@ -16,6 +16,16 @@ def test_the_web_huey_and_kiosk_browser_units_exist():
     assert set(OURS) <= {unit.name for unit in UNITS}
 
 
+def verify(*units: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [need("systemd-analyze"), "verify", *map(str, units)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SYSTEMD_LOG_LEVEL": "warning"},
+    )
+
+
 @pytest.mark.parametrize("name", OURS)
 def test_systemd_analyze_verifies_the_unit(name, tmp_path):
     """The units name /opt/toolcrib; here that is a stand-in whose .venv is this venv."""
@@ -26,13 +36,7 @@ def test_systemd_analyze_verifies_the_unit(name, tmp_path):
     unit = tmp_path / name
     unit.write_text(text)
 
-    result = subprocess.run(
-        [need("systemd-analyze"), "verify", str(unit)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "SYSTEMD_LOG_LEVEL": "warning"},
-    )
+    result = verify(unit)
 
     assert result.returncode == 0, result.stderr
     assert name not in result.stderr, result.stderr
@@ -48,3 +52,21 @@ def test_the_kiosk_browser_opens_the_kiosk_page():
     text = (ROOT / "deploy" / "systemd" / "toolcrib-kiosk-browser.service").read_text()
     assert "KIOSK_URL=https://toolcrib.local/kiosk/" in text
     assert "--kiosk" in text
+
+
+@pytest.mark.parametrize("kind", ["full", "diff"])
+def test_the_database_backup_timers_start_pgbackrest_and_systemd_verifies_both(kind, tmp_path):
+    """The weekly full and nightly differential backups that point-in-time recovery starts from."""
+    need("pgbackrest")  # systemd-analyze checks that ExecStart's program exists
+    timer = ROOT / "deploy" / "systemd" / f"toolcrib-pgbackrest-{kind}.timer"
+    assert f"Unit=toolcrib-pgbackrest@{kind}.service" in timer.read_text()
+    template = (ROOT / "deploy" / "systemd" / "toolcrib-pgbackrest@.service").read_text()
+    instance = tmp_path / f"toolcrib-pgbackrest@{kind}.service"
+    instance.write_text(template)
+    (tmp_path / timer.name).write_text(timer.read_text())
+
+    result = verify(tmp_path / timer.name, instance)
+
+    assert result.returncode == 0, result.stderr
+    assert "toolcrib-pgbackrest" not in result.stderr, result.stderr
+    assert "--type=%i backup" in template

@@ -78,7 +78,7 @@ def tap_while_offline(server, page, agent, person: int) -> None:
     agent.wait_for_status(lambda s: s["server_reachable"])
     server.stop()
     banner = page.locator("#kiosk-offline")
-    banner.wait_for(state="visible", timeout=5000)
+    banner.wait_for(state="visible", timeout=15000)
     saved = banner.get_attribute("data-saved-text")
     for waiting, uid in enumerate([demo.badge_uid(person), demo.tool_uid(person)], start=1):
         # At once, before the page's first poll of the agent: a tap is never missed.
@@ -86,7 +86,7 @@ def tap_while_offline(server, page, agent, person: int) -> None:
         page.wait_for_function(
             "(text) => document.querySelector('[data-offline-detail]').textContent === text",
             arg=saved.replace("%(count)s", str(waiting)),
-            timeout=5000,
+            timeout=15000,
         )
     # Longer than the session window: when they arrive, these taps are late.
     page.wait_for_timeout(SESSION_SECONDS * 1000 + 500)
@@ -94,7 +94,7 @@ def tap_while_offline(server, page, agent, person: int) -> None:
 
 def assert_recorded_late(server, page, person: int) -> None:
     notice = page.locator("#kiosk-notice")
-    notice.wait_for(state="visible", timeout=5000)
+    notice.wait_for(state="visible", timeout=15000)
     assert "2 taps made while offline were recorded" in notice.inner_text()
     records = server_records(server)
     scans = [
@@ -110,7 +110,7 @@ def assert_recorded_late(server, page, person: int) -> None:
     ] == code
     # The reconnected screen is current: idle (the session ran out) with the new loan counted.
     out = sum(loan["open"] for loan in records["loans"])
-    page.wait_for_selector(f"#kiosk-main.idle >> text={out} tool", timeout=5000)
+    page.wait_for_selector(f"#kiosk-main.idle >> text={out} tool", timeout=15000)
 
 
 def test_taps_delivered_after_the_page_is_back_are_announced_as_recorded_late(

@@ -1,6 +1,8 @@
+import datetime
 import json
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 
 from kiosk.models import Station
 
@@ -16,20 +18,22 @@ STATUS = {
     "hostname": "kiosk-line3",
     "uptime_seconds": 3600.0,
     "cpu_temperature": 48.2,
+    "replayable_since": datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
 }
 
 
 def beat(client, station, body, token=None):
     return client.post(
         URL,
-        json.dumps(body),
+        json.dumps(body, cls=DjangoJSONEncoder),
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Station {token or station.token}",
     )
 
 
 def test_a_heartbeat_updates_what_the_station_shows(client, station):
-    assert beat(client, station, STATUS).status_code == 204
+    response = beat(client, station, STATUS)
+    assert (response.status_code, response.json()) == (200, {"replay": None})
     station = Station.objects.get(pk=station.pk)
     assert station.last_seen_at is not None
     assert {key: getattr(station, key) for key in STATUS} == STATUS
@@ -37,7 +41,7 @@ def test_a_heartbeat_updates_what_the_station_shows(client, station):
 
 def test_unknown_values_may_be_null(client, station):
     body = {**STATUS, "reader_connected": False, "reader_name": None, "cpu_temperature": None}
-    assert beat(client, station, body).status_code == 204
+    assert beat(client, station, body).status_code == 200
     station = Station.objects.get(pk=station.pk)
     assert (station.reader_connected, station.reader_name, station.cpu_temperature) == (
         False,

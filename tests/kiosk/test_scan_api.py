@@ -172,10 +172,10 @@ def test_more_than_five_hundred_events_is_400(client, station):
 def test_one_tap_costs_a_fixed_number_of_queries(client, station, django_assert_num_queries):
     tool = ToolTagFactory()
     body = batch(event(tool.uid, timezone.now()))
-    # station by token, savepoint, lock station, read it, known event ids, tags of the batch,
-    # the tool's savepoint, lock tool, its latest loan, release, insert scans (one statement
-    # per batch), update station, release
-    with django_assert_num_queries(13):
+    # station by token, is a replay gathering (taps are held then), savepoint, lock station,
+    # read it, known event ids, tags of the batch, the tool's savepoint, lock tool, its latest
+    # loan, release, insert scans (one statement per batch), update station, release
+    with django_assert_num_queries(14):
         assert post(client, station, body).status_code == 200
 
 
@@ -186,11 +186,11 @@ def test_a_return_in_someone_elses_session_costs_a_fixed_number_of_queries(
     services.borrow(item=tool.item, employee=holder.employee, door=Door.API)
     post(client, station, batch(event(person.uid, timezone.now())))
     body = batch(event(tool.uid, timezone.now()))
-    # station by token, savepoint, lock station, read it (with the session's person and the
-    # last change's loan), known event ids, tags of the batch, the tool's savepoint, lock tool,
-    # its latest loan, close the loan, insert its history, release, insert scans, update
-    # station, release
-    with django_assert_num_queries(15):
+    # station by token, is a replay gathering, savepoint, lock station, read it (with the
+    # session's person and the last change's loan), known event ids, tags of the batch, the
+    # tool's savepoint, lock tool, its latest loan, close the loan, insert its history, release,
+    # insert scans, update station, release
+    with django_assert_num_queries(16):
         assert post(client, station, body).json()["results"][0]["outcome"] == "returned"
 
 
@@ -200,11 +200,11 @@ def test_a_badge_borrowing_a_tray_costs_a_fixed_number_of_queries_per_tool(
     badge, tools = BadgeFactory(), [ToolTagFactory() for _ in range(3)]
     post(client, station, batch(*[event(tool.uid, timezone.now()) for tool in tools]))
     body = batch(event(badge.uid, timezone.now()))
-    # station by token, savepoint, lock station, read it, known event ids, tags of the batch;
-    # for each of the 3 tools: its savepoint, lock tool (with its category's rules), its latest
-    # loan, lock the person (with their shift), the closed days ahead, insert loan, insert
-    # history, release; then insert scans, update station, release
-    with django_assert_num_queries(6 + 3 * 8 + 3):
+    # station by token, is a replay gathering, savepoint, lock station, read it, known event
+    # ids, tags of the batch; for each of the 3 tools: its savepoint, lock tool (with its
+    # category's rules), its latest loan, lock the person (with their shift), the closed days
+    # ahead, insert loan, insert history, release; then insert scans, update station, release
+    with django_assert_num_queries(7 + 3 * 8 + 3):
         assert post(client, station, body).json()["results"][0]["outcome"] == "borrowed"
     assert Loan.objects.open().count() == 3
 
@@ -258,13 +258,13 @@ def test_log_lines_of_a_scan_request_name_the_station(client, station, monkeypat
 
     seen = []
 
-    def record_scans(**kwargs):
+    def record(**kwargs):
         record = logging.LogRecord("kiosk", logging.INFO, __file__, 1, "tap", (), None)
         ContextFilter().filter(record)
         seen.append(record.station)
         return []
 
-    monkeypatch.setattr("kiosk.api.record_scans", record_scans)
+    monkeypatch.setattr("kiosk.replays.record", record)
     post(client, station, batch(event("04AA000001", timezone.now())))
     assert seen == ["Line 3"]
 

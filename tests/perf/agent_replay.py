@@ -156,28 +156,29 @@ def replay_direct(events, batch_max: int) -> dict:
     """The server's floor: the same batches with no agent in between."""
     server, station = new_server("bench_replay_floor")
     try:
-        connection = http.client.HTTPConnection("127.0.0.1", server.ports[0], timeout=30)
-        headers = {
-            "Authorization": f"Station {station['token']}",
-            "Content-Type": "application/json",
-        }
         started = time.perf_counter()
-        for start in range(0, len(events), batch_max):
-            batch = [
-                {"id": str(uuid.uuid4()), "uid": uid, "read_at": iso(at)}
-                for uid, at in events[start : start + batch_max]
-            ]
-            body = json.dumps({"sent_at": iso(datetime.now(UTC)), "events": batch})
-            connection.request("POST", "/api/v1/kiosk/scans", body=body, headers=headers)
-            answer = connection.getresponse()
-            payload = answer.read()
-            if answer.status != 200:
-                raise RuntimeError(f"batch at {start}: {answer.status} {payload[:200]!r}")
-        elapsed = time.perf_counter() - started
-        connection.close()
-        return result(len(events), elapsed, server)
+        post_batches(server, station, events, batch_max)
+        return result(len(events), time.perf_counter() - started, server)
     finally:
         server.remove()
+
+
+def post_batches(server: LiveServer, station: dict, events, batch_max: int) -> None:
+    """The events in batches, each sent when the previous answer arrived, on one connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.ports[0], timeout=30)
+    headers = {"Authorization": f"Station {station['token']}", "Content-Type": "application/json"}
+    for start in range(0, len(events), batch_max):
+        batch = [
+            {"id": str(uuid.uuid4()), "uid": uid, "read_at": iso(at)}
+            for uid, at in events[start : start + batch_max]
+        ]
+        body = json.dumps({"sent_at": iso(datetime.now(UTC)), "events": batch})
+        connection.request("POST", "/api/v1/kiosk/scans", body=body, headers=headers)
+        answer = connection.getresponse()
+        payload = answer.read()
+        if answer.status != 200:
+            raise RuntimeError(f"batch at {start}: {answer.status} {payload[:200]!r}")
+    connection.close()
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
@@ -18,6 +19,8 @@ from inventory.ops.backups import archive, databases
 from inventory.ops.backups import stats as dbstats
 from inventory.ops.backups.backup import PRE_RESTORE_PREFIX, BackupError, run_backup
 from inventory.ops.models import BackupRun, RestoreRun
+from kiosk import replays
+from kiosk.models import HeldTap, Replay, ReplayStation
 
 
 class RestoreError(Exception):
@@ -36,7 +39,8 @@ class RestoreSummary:
     rows: int
     media_files: int
     safety_backup: Path | None
-    pending_migrations: list[str] = field(default_factory=list)
+    # The archive was older than the code: these were applied after restoring it.
+    migrations_applied: list[str] = field(default_factory=list)
     # Tables that differ from the manifest right after the commit (see restore_archive).
     differences: list[str] = field(default_factory=list)
 
@@ -75,21 +79,24 @@ def restore_archive(
         # the comparison below finds (refusing now would only skip the media and the record).
         media = {name: p for name, p in files.items() if name.startswith("media/")}
         _replace_media(media)
-        RestoreRun.objects.create(
-            restored_at=timezone.now(),
+        pending = _pending_migrations()
+        if pending:
+            # An archive from older code lacks tables this code writes, the restore's own
+            # record among them: bring it up to this code, as the server needs anyway.
+            progress(
+                _("The archive is older than this code: applying %(count)d migrations…")
+                % {"count": len(pending)}
+            )
+            call_command("migrate", interactive=False, verbosity=0)
+        record_restore(
             archive=str(path),
-            archive_created_at=datetime.datetime.fromisoformat(manifest["created_at"]),
+            taken_at=datetime.datetime.fromisoformat(manifest["created_at"]),
             safety_backup=str(safety or ""),
             restored_by=restored_by,
         )
-        progress(_("Comparing the restored tables with the manifest…"))
-        # The server may be running: a heartbeat or a tap after the commit differs rightly.
-        # The restore's own record was written just now: its table is left out.
-        skip = RestoreRun._meta.db_table
-        differences = dbstats.differences(
-            {table: stats for table, stats in manifest["tables"].items() if table != skip},
-            {table: stats for table, stats in database.live_stats().items() if table != skip},
-        )
+        # Migrated tables no longer match the manifest; the restore counted their rows before
+        # its commit all the same.
+        differences = [] if pending else _differences(manifest, database, progress)
     return RestoreSummary(
         archive=path,
         created_at=manifest["created_at"],
@@ -97,8 +104,39 @@ def restore_archive(
         rows=sum(t["rows"] for t in manifest["tables"].values()),
         media_files=len(media),
         safety_backup=safety,
-        pending_migrations=_pending_migrations(),
+        migrations_applied=pending,
         differences=differences,
+    )
+
+
+def _differences(manifest: dict, database, progress) -> list[str]:
+    progress(_("Comparing the restored tables with the manifest…"))
+    # The server may be running: a heartbeat or a tap after the commit differs rightly. The
+    # restore's own record and the replay it opened were written just now: their tables are
+    # left out.
+    skip = {model._meta.db_table for model in (RestoreRun, Replay, ReplayStation, HeldTap)}
+    return dbstats.differences(
+        {table: stats for table, stats in manifest["tables"].items() if table not in skip},
+        {table: stats for table, stats in database.live_stats().items() if table not in skip},
+    )
+
+
+def record_restore(
+    *,
+    archive: str,
+    taken_at: datetime.datetime,
+    safety_backup: str = "",
+    restored_by: str = "",
+) -> RestoreRun:
+    """Record that the data now is what it was at `taken_at`, and ask the kiosks for the taps
+    they delivered since (kiosk.replays)."""
+    return RestoreRun.objects.create(
+        restored_at=timezone.now(),
+        archive=archive,
+        archive_created_at=taken_at,
+        safety_backup=safety_backup,
+        restored_by=restored_by,
+        replay=replays.open_after_restore(archive_taken_at=taken_at),
     )
 
 

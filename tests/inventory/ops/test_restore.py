@@ -1,4 +1,5 @@
 import builtins
+import datetime
 import hashlib
 import sqlite3
 from types import SimpleNamespace
@@ -12,8 +13,15 @@ from inventory.items.models import Item
 from inventory.loans.models import Loan
 from inventory.ops.backups import databases
 from inventory.ops.models import RestoreRun
+from kiosk import replays
 from tests.factories import ItemFactory
-from tests.inventory.ops.archives import live_stats, make_backup, manifest_of, rewrite
+from tests.inventory.ops.archives import (
+    live_stats,
+    make_backup,
+    manifest_of,
+    rewrite,
+    without_the_restores_writes,
+)
 
 # These tests read the messages' words: in English (the default language is Japanese).
 pytestmark = pytest.mark.usefixtures("english")
@@ -42,8 +50,8 @@ def test_backup_wipe_restore_gives_back_every_table_exactly(crib, capsys, folder
 
     restored = live_stats()
     expected = manifest_of(archive)["tables"]
-    assert restored.pop("ops_restorerun")["rows"] == 1
-    assert restored == {t: s for t, s in expected.items() if t != "ops_restorerun"}
+    assert restored["ops_restorerun"]["rows"] == restored["kiosk_replay"]["rows"] == 1
+    assert without_the_restores_writes(restored) == without_the_restores_writes(expected)
     assert Loan.objects.get(pk=crib["open_loan"].pk).returned_at is None
     assert (folders / "media" / "manual.pdf").read_bytes() == b"%PDF-1.7 calibration manual"
     out = capsys.readouterr().out
@@ -257,3 +265,15 @@ def test_checksums_change_when_content_changes_but_not_when_row_order_does(tmp_p
     assert stats([(1, "x"), (2, "y")]) == stats([(2, "y"), (1, "x")])
     assert stats([(1, "x"), (2, "y")])["sha256"] != stats([(1, "x"), (2, "z")])["sha256"]
     assert hashlib.sha256(b"").hexdigest() != stats([])["sha256"]
+
+
+def test_a_restore_asks_the_kiosks_in_use_for_their_taps_since_the_archive(crib, capsys):
+    archive = make_backup(capsys)
+    taken = datetime.datetime.fromisoformat(manifest_of(archive)["created_at"])
+
+    restore(archive)
+
+    replay = RestoreRun.objects.get().replay
+    assert (replay.archive_taken_at, replay.since) == (taken, taken - replays.MARGIN)
+    assert [part.station for part in replay.stations.filter(expected=True)] == [crib["station"]]
+    assert "asked, at their next heartbeat, for the taps" in capsys.readouterr().out

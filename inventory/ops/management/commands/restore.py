@@ -68,16 +68,17 @@ class Command(BaseCommand):
                     + (" " + back if back else "")
                 )
             )
-        if summary.pending_migrations:
+        if summary.migrations_applied:
             self.stdout.write(
-                self.style.WARNING(
-                    _(
-                        "The archive is older than this code (%(count)d migrations to apply): "
-                        "run `manage.py migrate` now, then start the server."
-                    )
-                    % {"count": len(summary.pending_migrations)}
-                )
+                _("The archive was older than this code: %(count)d migrations were applied.")
+                % {"count": len(summary.migrations_applied)}
             )
+        self.stdout.write(
+            _(
+                "The kiosks are asked, at their next heartbeat, for the taps they delivered "
+                "since the archive was taken; the admin's restore report shows what came back."
+            )
+        )
 
     def _ask(self, manifest) -> bool:
         tables = manifest["tables"]
