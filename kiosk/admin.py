@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from inventory.core.list_admin import LongListAdmin
 from inventory.core.readonly_admin import ReadOnlyAdmin
 from inventory.items.models import Tag
 from kiosk import actions, pairing
@@ -139,7 +140,7 @@ class UnknownTagAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScanEvent)
-class ScanEventAdmin(ReadOnlyAdmin):
+class ScanEventAdmin(LongListAdmin, ReadOnlyAdmin):
     list_display = ["read_at", "station", "uid", "outcome", "status", "live", "employee", "item"]
     list_filter = ["station", "outcome", "status", "live", "read_at"]
     date_hierarchy = "read_at"
