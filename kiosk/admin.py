@@ -127,7 +127,7 @@ class UnknownTagAdmin(admin.ModelAdmin):
             ScanEvent.objects.filter(outcome=ScanEvent.Outcome.UNKNOWN_TAG)
             .exclude(Exists(enrolled))
             .values("uid")
-            .annotate(taps=Count("id"), last=Max("read_at"))
+            .annotate(taps=Count("*"), last=Max("read_at"))
             .order_by("-last")
         )
         context = {
@@ -146,3 +146,7 @@ class ScanEventAdmin(LongListAdmin, ReadOnlyAdmin):
     date_hierarchy = "read_at"
     search_fields = ["uid", "employee__name", "employee__code", "item__name", "item__code"]
     list_select_related = ["station", "employee", "item"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # A UID in any spelling, or the person's or tool's code, name, reading or tag UID.
+        return queryset.search(search_term), False
