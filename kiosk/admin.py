@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from inventory.core.list_admin import LongListAdmin
+from inventory.core.list_admin import ListAdmin, LongListAdmin
 from inventory.core.readonly_admin import ReadOnlyAdmin
 from inventory.items.models import Tag
 from kiosk import actions, pairing
@@ -13,7 +13,7 @@ from kiosk.models import AGENT_STATUS_FIELDS, ScanEvent, Station, UnknownTag
 
 
 @admin.register(Station)
-class StationAdmin(admin.ModelAdmin):
+class StationAdmin(ListAdmin):
     list_display = [
         "name",
         "location",

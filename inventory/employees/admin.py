@@ -3,6 +3,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from inventory.core.list_admin import ListAdmin
 from inventory.employees.models import Employee
 from inventory.items.admin import TagInline
 from inventory.loans.history import loans_of
@@ -10,7 +11,7 @@ from inventory.loans.models import Loan
 
 
 @admin.register(Employee)
-class EmployeeAdmin(admin.ModelAdmin):
+class EmployeeAdmin(ListAdmin):
     list_display = ["code", "name", "reading", "department", "status", "holding"]
     list_filter = ["status", "department"]
     search_fields = ["code", "name", "reading", "tags__uid"]

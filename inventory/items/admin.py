@@ -4,6 +4,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from inventory.core.list_admin import ListAdmin
 from inventory.core.uids import is_uid, normalize_uid
 from inventory.items.models import Item, Tag
 from inventory.loans.history import loans_of
@@ -63,7 +64,7 @@ class OnLoanFilter(admin.SimpleListFilter):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(ListAdmin):
     list_display = [
         "code",
         "name",
@@ -136,7 +137,7 @@ class ItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ListAdmin):
     form = TagForm
     list_display = ["uid", "employee", "item", "active", "created_at", "deactivated_at"]
     list_filter = ["active"]

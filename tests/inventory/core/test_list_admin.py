@@ -6,6 +6,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import date_hierarchy
 from django.db import connection
+from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -103,3 +104,12 @@ def djangos_links(request) -> dict:
         {"date_hierarchy": "borrowed_at", "list_filter": LoanAdmin.list_filter},
     )(Loan, admin.site)
     return date_hierarchy(plain.get_changelist_instance(request))
+
+
+def test_the_row_checkbox_is_the_one_django_draws():
+    loan = LoanFactory()
+    loans = LoanAdmin(Loan, admin.site)
+
+    ours = loans.action_checkbox(loan)
+
+    assert parse_html(ours) == parse_html(admin.ModelAdmin.action_checkbox(loans, loan))
