@@ -39,6 +39,7 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 
 from tests.live_server import LiveServer  # noqa: E402
+from tests.perf.kiosk_latency import cpu_seconds  # noqa: E402
 
 EMPLOYEES, TOOLS, STATIONS, LOANS = 2000, 3000, 4, 1_000_000
 BIG_TABLES = ["loans_loan", "loans_loanevent", "kiosk_scanevent"]
@@ -359,6 +360,10 @@ def samples_of(url: str) -> dict:
             "SELECT i.id, i.code FROM items_item i JOIN loans_loan l ON l.item_id = i.id "
             "GROUP BY i.id ORDER BY count(*) DESC LIMIT 1 OFFSET 10"
         )
+        (rare_item_code,) = one(
+            "SELECT i.code FROM items_item i JOIN loans_loan l ON l.item_id = i.id "
+            "GROUP BY i.id ORDER BY count(*) LIMIT 1 OFFSET 10"
+        )
         (badge,) = one(f"SELECT uid FROM items_tag WHERE employee_id = {employee_id} AND active")
         (tool_tag,) = one(f"SELECT uid FROM items_tag WHERE item_id = {item_id} AND active")
         (loan_id,) = one(f"SELECT max(id) FROM loans_loan WHERE item_id = {item_id}")
@@ -370,6 +375,7 @@ def samples_of(url: str) -> dict:
         "surname": employee_name.split()[0],
         "item_id": item_id,
         "item_code": item_code,
+        "rare_item_code": rare_item_code,
         "badge": badge,
         "badge_spelled": ":".join(badge[i : i + 2] for i in range(0, len(badge), 2)).lower(),
         "tool_tag": tool_tag,
@@ -430,6 +436,7 @@ def admin_pages(s: dict) -> dict[str, str]:
         "history: year": f"/admin/loans/loanevent/?at__year={s['year']}",
         "history: month": f"/admin/loans/loanevent/?{month('at')}",
         "history: search code": f"/admin/loans/loanevent/?q={s['item_code']}",
+        "history: search a rarely used tool": f"/admin/loans/loanevent/?q={s['rare_item_code']}",
         "history: search name": f"/admin/loans/loanevent/?q={s['surname']}",
         "scans": "/admin/kiosk/scanevent/",
         "scans: one station": f"/admin/kiosk/scanevent/?station__id__exact={s['station_id']}",
@@ -479,6 +486,7 @@ def api_pages(s: dict) -> dict[str, str]:
         "history: at a station": f"/api/v1/history/?station={s['station_id']}",
         "history: a week": f"/api/v1/history/?{days}",
         "history: search": f"/api/v1/history/?search={s['surname']}",
+        "history: search a tool": f"/api/v1/history/?search={s['item_code']}",
         "overdue": "/api/v1/overdue/",
         "stations": "/api/v1/stations/",
     }
@@ -523,18 +531,28 @@ def timed(session: requests.Session, url: str) -> float:
     return elapsed
 
 
-def measure(base: str, users: list[str], requests_per_page: int, only: str | None) -> dict:
+def measure(server: LiveServer, users: list[str], requests_per_page: int, only: str | None) -> dict:
+    """Each page: two warm-ups, then `requests_per_page` timed requests, then as many of the
+    admin's index (the floor, under the load of the moment). Besides the median time, the
+    daphne process's CPU per request: on a machine that others share, the time a request
+    waits for a core is not its own work."""
+    base, daphne = server.url, server.processes[0].pid
     pages = {
         **{f"admin {name}": path for name, path in admin_pages(SAMPLES).items()},
         **{f"api {name}": path for name, path in api_pages(SAMPLES).items()},
     }
     if only:
         pages = {name: path for name, path in pages.items() if re.search(only, name)}
-    out: dict = {"pages": {}}
-    floors = {}
+
+    def run(session, url):
+        cpu = cpu_seconds(daphne)
+        samples = [timed(session, url) for _ in range(requests_per_page)]
+        return samples, (cpu_seconds(daphne) - cpu) * 1000 / requests_per_page
+
+    out: dict = {"pages": {}, "floor_admin_index": {}}
     for user in users:
         admin, api = admin_session(base, user), api_session(base, user)
-        index = []
+        index, index_cpu = [], []
         for name, path in pages.items():
             kind, _, page = name.partition(" ")
             if user != "superuser" and kind == "admin" and SUPERUSER_ONLY.match(page):
@@ -542,24 +560,25 @@ def measure(base: str, users: list[str], requests_per_page: int, only: str | Non
             session = admin if kind == "admin" else api
             for _ in range(2):
                 timed(session, base + path)
-            samples = []
-            for _ in range(requests_per_page):
-                samples.append(timed(session, base + path))
-                index.append(timed(admin, f"{base}/admin/"))
-            row = out["pages"].setdefault(name, {})
-            row[f"{user}_ms"] = round(statistics.median(samples), 1)
-        floors[user] = round(statistics.median(index), 1)
-    out["floor_admin_index_ms"] = floors
-    floor = max(floors.values())
-    out["over_target"] = {
-        name: max(row.values())
-        for name, row in out["pages"].items()
-        if max(row.values()) > TARGET_MS
-    }
-    out["slowest_over_floor"] = sorted(
-        ((name, round(max(row.values()) / floor, 1)) for name, row in out["pages"].items()),
-        key=lambda pair: -pair[1],
-    )[:10]
+            samples, cpu = run(session, base + path)
+            floor, floor_cpu = run(admin, f"{base}/admin/")
+            index += floor
+            index_cpu.append(floor_cpu)
+            out["pages"].setdefault(name, {})[user] = {
+                "ms": round(statistics.median(samples), 1),
+                "cpu_ms": round(cpu, 1),
+            }
+        out["floor_admin_index"][user] = {
+            "ms": round(statistics.median(index), 1),
+            "cpu_ms": round(statistics.median(index_cpu), 1),
+        }
+    slowest = {name: max(row[user]["ms"] for user in row) for name, row in out["pages"].items()}
+    out["over_target"] = {name: ms for name, ms in slowest.items() if ms > TARGET_MS}
+    floor = max(row["ms"] for row in out["floor_admin_index"].values())
+    out["slowest_over_floor"] = [
+        [name, round(ms / floor, 1)]
+        for name, ms in sorted(slowest.items(), key=lambda pair: -pair[1])[:10]
+    ]
     return out
 
 
@@ -598,7 +617,7 @@ def main():
     try:
         result["requests_per_page"] = args.requests
         result["target_ms"] = TARGET_MS
-        result.update(measure(server.url, args.users.split(","), args.requests, args.only))
+        result.update(measure(server, args.users.split(","), args.requests, args.only))
     finally:
         if args.keep or args.reuse:
             server.stop()
