@@ -96,6 +96,7 @@ def build_history(url: str, manager_id: int) -> dict:
     steps = [
         "SET synchronous_commit = off",
         "SET work_mem = '256MB'",
+        "SET maintenance_work_mem = '512MB'",
         f"""INSERT INTO kiosk_station (name, location, token_hash, token_created_at,
             pairing_code_hash, browser_generation, last_seen_at, reader_connected, reader_name,
             outbox_depth, agent_version, hostname, uptime_seconds, last_uid, created_at,
