@@ -132,8 +132,8 @@ class LongChangeList(ChangeList):
         ]
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT " + ", ".join(f"({sql})" for sql, _ in probes),
-                [param for _, params in probes for param in params],
+                "SELECT " + ", ".join(f"({sql})" for sql, _params in probes),
+                [param for _sql, params in probes for param in params],
             )
             firsts = cursor.fetchone()
         return [start for start, first in zip(starts, firsts, strict=True) if first is not None]

@@ -239,7 +239,7 @@ class LoanEventQuerySet(models.QuerySet):
 
         Each alternative is a lookup in an index: the recorded codes of today's people and
         tools, the users' ids, and on PostgreSQL the recorded codes and names by their upper
-        case, which also serves the beginning of a name (migration 0005). Any part of a
+        case, which also serves the beginning of a name (migration history_indexes). Any part of a
         recorded name would be a scan of the whole history: seconds for a year of it."""
         term = term.strip()
         if not term:
