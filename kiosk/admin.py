@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from inventory.core.list_admin import ListAdmin, LongListAdmin
 from inventory.core.readonly_admin import ReadOnlyAdmin
 from inventory.items.models import Tag
 from kiosk import actions, pairing
@@ -12,7 +13,7 @@ from kiosk.models import AGENT_STATUS_FIELDS, ScanEvent, Station, UnknownTag
 
 
 @admin.register(Station)
-class StationAdmin(admin.ModelAdmin):
+class StationAdmin(ListAdmin):
     list_display = [
         "name",
         "location",
@@ -126,7 +127,7 @@ class UnknownTagAdmin(admin.ModelAdmin):
             ScanEvent.objects.filter(outcome=ScanEvent.Outcome.UNKNOWN_TAG)
             .exclude(Exists(enrolled))
             .values("uid")
-            .annotate(taps=Count("id"), last=Max("read_at"))
+            .annotate(taps=Count("*"), last=Max("read_at"))
             .order_by("-last")
         )
         context = {
@@ -139,9 +140,13 @@ class UnknownTagAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScanEvent)
-class ScanEventAdmin(ReadOnlyAdmin):
+class ScanEventAdmin(LongListAdmin, ReadOnlyAdmin):
     list_display = ["read_at", "station", "uid", "outcome", "status", "live", "employee", "item"]
     list_filter = ["station", "outcome", "status", "live", "read_at"]
     date_hierarchy = "read_at"
     search_fields = ["uid", "employee__name", "employee__code", "item__name", "item__code"]
     list_select_related = ["station", "employee", "item"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # A UID in any spelling, or the person's or tool's code, name, reading or tag UID.
+        return queryset.search(search_term), False

@@ -6,12 +6,14 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from inventory.core.uids import is_uid, normalize_uid
 from inventory.employees.models import Employee
 from inventory.items.models import Item
-from inventory.loans.models import Loan
+from inventory.loans.models import Loan, matching_people_and_tools
 
 # A heartbeat on its way (the network, a busy server) is late by this much at most.
 HEARTBEAT_SLACK_SECONDS = 5
@@ -172,6 +174,21 @@ class Station(models.Model):
         return token
 
 
+class ScanEventQuerySet(models.QuerySet):
+    def search(self, term: str):
+        """Taps of a UID (written in any spelling), or of the people and tools the search box
+        finds (code, name, reading, the UID of a tag they carry)."""
+        term = term.strip()
+        if not term:
+            return self
+        people, tools = matching_people_and_tools(term, "pk")
+        match = Q(employee__in=people) | Q(item__in=tools)
+        if is_uid(term):
+            # Taps of a tag that someone owns are found through that person or tool above.
+            match |= Q(uid=normalize_uid(term), employee__isnull=True, item__isnull=True)
+        return self.filter(match)
+
+
 class ScanEvent(models.Model):
     """One tap as the agent reported it, with what the server made of it. The id comes from
     the agent, so a replayed event is recognised and never applied twice."""
@@ -215,11 +232,36 @@ class ScanEvent(models.Model):
         Loan, on_delete=models.PROTECT, null=True, blank=True, related_name="scans"
     )
 
+    objects = ScanEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("scan")
         verbose_name_plural = _("scans")
         ordering = ["-read_at"]
-        indexes = [models.Index(fields=["station", "-read_at"], name="scan_station_time_idx")]
+        indexes = [
+            models.Index(fields=["station", "-read_at"], name="scan_station_time_idx"),
+            # The admin's filters and the unknown-tags inbox ask for the rare taps among
+            # millions: these indexes hold only those, so a tap that borrows or returns (nearly
+            # all of them) writes none of them.
+            models.Index(
+                fields=["outcome", "-read_at"],
+                # The inbox counts the unknown tags' taps by UID from this index alone.
+                include=["uid"],
+                condition=~Q(outcome__in=["borrowed", "returned", "session_started"]),
+                name="scan_rare_outcome_time_idx",
+            ),
+            models.Index(
+                fields=["-read_at"], condition=Q(status="rejected"), name="scan_rejected_time_idx"
+            ),
+            models.Index(fields=["-read_at"], condition=Q(live=False), name="scan_late_time_idx"),
+            # A UID searched for: the taps of a tag nobody owned (the others are found through
+            # their person or tool).
+            models.Index(
+                fields=["uid"],
+                condition=Q(employee__isnull=True, item__isnull=True),
+                name="scan_unowned_uid_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.uid} @ {self.station_id}: {self.outcome or self.status}"

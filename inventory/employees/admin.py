@@ -3,6 +3,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from inventory.core.list_admin import ListAdmin
 from inventory.employees.models import Employee, HeldQualification, Qualification, Shift
 from inventory.items.admin import TagInline
 from inventory.loans.history import loans_of
@@ -19,7 +20,7 @@ class HeldQualificationInline(admin.TabularInline):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(admin.ModelAdmin):
+class EmployeeAdmin(ListAdmin):
     list_display = ["code", "name", "reading", "department", "shift", "status", "holding"]
     list_filter = ["status", "department", "shift", "qualifications__qualification"]
     list_select_related = ["shift"]

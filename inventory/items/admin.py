@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from inventory.core.errors import DomainError
+from inventory.core.list_admin import ListAdmin
 from inventory.core.uids import is_uid, normalize_uid
 from inventory.items.models import Calibration, Category, Item, Tag
 from inventory.items.services import next_due_after, record_calibration
@@ -106,7 +107,7 @@ def _certificate_link(calibration):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(ListAdmin):
     list_display = [
         "code",
         "name",
@@ -191,7 +192,7 @@ class ItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ListAdmin):
     form = TagForm
     list_display = ["uid", "employee", "item", "active", "created_at", "deactivated_at"]
     list_filter = ["active"]

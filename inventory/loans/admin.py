@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from inventory.core.errors import DomainError
+from inventory.core.list_admin import LongListAdmin
 from inventory.core.readonly_admin import ReadOnlyAdmin
 from inventory.loans import services
 from inventory.loans.models import ClosedDay, Door, Inspection, Loan, LoanEvent
@@ -87,7 +88,7 @@ class LoanEventInline(admin.TabularInline):
 
 
 @admin.register(Loan)
-class LoanAdmin(admin.ModelAdmin):
+class LoanAdmin(LongListAdmin):
     list_display = ["id", "item", "employee", "borrowed_at", "due_at", "state", "door"]
     list_filter = [StateFilter, "door", "borrowed_at"]
     date_hierarchy = "borrowed_at"
@@ -224,7 +225,7 @@ class LoanAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoanEvent)
-class LoanEventAdmin(ReadOnlyAdmin):
+class LoanEventAdmin(LongListAdmin, ReadOnlyAdmin):
     list_display = [
         "at",
         "kind",

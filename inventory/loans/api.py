@@ -160,8 +160,13 @@ class HistoryFilter(django_filters.FilterSet):
         method="filter_search",
         label="Code, name, reading (kana) or tag UID of the person or the tool",
     )
-    employee = django_filters.CharFilter(field_name="employee_code", label="Employee code")
-    item = django_filters.CharFilter(field_name="item_code", label="Tool code")
+    # In any case, as the search box: the recorded codes are indexed by their upper case.
+    employee = django_filters.CharFilter(
+        field_name="employee_code", lookup_expr="iexact", label="Employee code"
+    )
+    item = django_filters.CharFilter(
+        field_name="item_code", lookup_expr="iexact", label="Tool code"
+    )
     station = IdFilter(field_name="station_id", label="Station id")
     loan = IdFilter(field_name="loan_id", label="Loan id")
 

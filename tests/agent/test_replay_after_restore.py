@@ -92,8 +92,10 @@ def test_after_a_restore_the_kiosks_taps_bring_the_open_loans_back_within_two_he
     before = open_loans(server)
     assert before == {("E0001", "TO0002"), ("E0002", "TO0005"), ("E0002", "TO0007")}
 
+    # The archive held {(E0001, TO0001), (E0002, TO0005)}; what the open loans were just after
+    # the restore is not read here: on a busy machine the kiosks may have answered already.
+    # That the taps after the archive came back through the replay is asserted below.
     server.manage("restore", "--no-input", str(archive))
-    assert open_loans(server) == {("E0001", "TO0001"), ("E0002", "TO0005")}  # the archive's
 
     wait_until(lambda: open_loans(server) == before, timeout=2 * HEARTBEAT_SECONDS)
     replay = json.loads(server.manage("shell", "-v0", "-c", _REPLAY))

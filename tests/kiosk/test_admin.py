@@ -133,3 +133,19 @@ def test_scans_are_read_only(admin_client, tap, station):
     tap("DEADBEEF04", T0)
     assert admin_client.get("/admin/kiosk/scanevent/").status_code == 200
     assert admin_client.get("/admin/kiosk/scanevent/add/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("term", "found"), [("de:ad:be:ef:05", {"DEADBEEF05"}), ("やまだ", {"04A1B2C3D4"})]
+)
+def test_taps_are_found_by_a_uid_in_any_spelling_or_by_the_persons_reading(
+    admin_client, tap, station, term, found
+):
+    BadgeFactory(uid="04A1B2C3D4", employee=EmployeeFactory(reading="やまだ はなこ"))
+    tap("04A1B2C3D4", T0)
+    tap("DEADBEEF05", T0.replace(minute=1))
+    tap("DEADBEEF06", T0.replace(minute=2))
+
+    scans = admin_client.get("/admin/kiosk/scanevent/", {"q": term}).context["cl"].result_list
+
+    assert {scan.uid for scan in scans} == found

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from inventory.loans import services
-from inventory.loans.models import Door, Loan, LoanEvent
+from inventory.loans.models import Door, LoanEvent
 from kiosk.models import Station
 from tests.factories import BadgeFactory, EmployeeFactory, ItemFactory, overdue_loan
 
@@ -114,10 +114,8 @@ def test_the_lists_cost_the_same_queries_for_any_page_size(
 
 @pytest.mark.parametrize("term", ["やまだ", "E777", "04:a1:b2:c3"])
 def test_loans_history_and_overdue_search_by_code_reading_and_uid(api, viewer, term):
-    yamada = EmployeeFactory(code="E777", reading="やまだ たろう")
-    BadgeFactory(employee=yamada, uid="04A1B2C3")
-    mine = overdue_loan(2)
-    Loan.objects.filter(pk=mine.pk).update(employee=yamada)
+    mine = overdue_loan(2, code="E777", reading="やまだ たろう")
+    BadgeFactory(employee=mine.employee, uid="04A1B2C3")
     overdue_loan(3)
     api.as_user(viewer)
 
@@ -142,3 +140,28 @@ def test_the_first_and_last_days_there_are_filter_nothing_out(api, viewer, path)
     response = api.get(path, {"from": "0001-01-01", "to": "9999-12-31"})
     assert response.status_code == 200
     assert response.json()["count"] == 1  # one loan, one borrow entry
+
+
+def test_history_is_filtered_by_the_recorded_code_in_any_case(api, viewer):
+    loan = overdue_loan(1, code="E0042")
+    overdue_loan(1)
+    api.as_user(viewer)
+
+    for value in ("E0042", "e0042"):
+        rows = api.get("/api/v1/history/", {"employee": value}).json()["results"]
+        assert [row["loan"] for row in rows] == [loan.pk], value
+    item = api.get("/api/v1/history/", {"item": loan.item.code.lower()}).json()["results"]
+    assert [row["loan"] for row in item] == [loan.pk]
+
+
+def test_history_search_finds_a_renamed_person_by_the_beginning_of_the_name_recorded(api, viewer):
+    loan = overdue_loan(1, name="山田 花子")
+    overdue_loan(1)
+    person = loan.employee
+    person.name = "佐藤 花子"
+    person.save()
+    api.as_user(viewer)
+
+    for term in ("山田", "佐藤", "花子"):
+        rows = api.get("/api/v1/history/", {"search": term}).json()["results"]
+        assert [row["loan"] for row in rows] == [loan.pk], term
