@@ -90,3 +90,16 @@ class TapBeforeLoan(DomainError):
         "This tap was read before %(item)s was lent to %(holder)s (%(since)s) elsewhere, so it "
         "was not applied. If the tool changed hands in between, record that in the admin."
     )
+
+
+class DatabaseUnavailable(DomainError):
+    """Not a refusal of the request but of the moment: the database cannot be reached (down,
+    restarting, unreachable) or did not answer in time. Nothing was changed."""
+
+    code = "DATABASE_UNAVAILABLE"
+    status = 503
+    template = _(
+        "The server cannot reach its database at the moment, so nothing was changed. It works "
+        "again by itself as soon as the database is back: try again in a minute. Kiosks keep "
+        "their taps and send them then."
+    )

@@ -8,7 +8,8 @@ from django.utils import timezone
 from inventory.ops import health
 from inventory.ops.models import BackupRun, PeriodicRun
 
-pytestmark = pytest.mark.django_db
+# The checks run in threads of their own, which see only committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
