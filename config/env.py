@@ -85,7 +85,8 @@ def database_from_url(
 ) -> dict:
     """Django DATABASES entry from `postgres://user:pass@host:port/name` or `sqlite:///path`.
 
-    Engines are django-prometheus' wrappers so query counts and latencies reach /metrics.
+    Engines are django-prometheus' wrappers so query counts and latencies reach /metrics
+    (PostgreSQL's with a pool that recovers at once after an outage: config/postgresql).
 
     PostgreSQL fails fast: connecting, or waiting for a pooled connection, gives up after
     `connect_timeout` seconds, and a statement after `statement_timeout` (0: never), so a
@@ -125,7 +126,7 @@ def database_from_url(
             "reconnect_timeout": 5,
         }
         return {
-            "ENGINE": "django_prometheus.db.backends.postgresql",
+            "ENGINE": "config.postgresql",
             "NAME": unquote(parts.path.strip("/")),
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
@@ -147,9 +148,6 @@ def database_from_url(
                 "options": f"-c statement_timeout={statement_timeout * 1000}",
                 **options,
             },
-            # A pooled connection is checked (one round trip) before a request gets it: after
-            # the database restarted, stale connections are dropped instead of failing once each.
-            "CONN_HEALTH_CHECKS": True,
         }
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with postgres:// or sqlite:///, not {url.split(':')[0]!r}"

@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+import redis
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from huey import RedisHuey, SqliteHuey
@@ -124,10 +125,17 @@ REDIS_URL = env_str("REDIS_URL")
 # connections; replies (huey's blocking pop answers within 1 s) come within socket_timeout.
 REDIS_CONNECTION = {"socket_connect_timeout": 2, "socket_timeout": 5, "socket_keepalive": True}
 if REDIS_URL:
+    REDIS_DB = redis.ConnectionPool.from_url(REDIS_URL).connection_kwargs.get("db", 0)
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, **REDIS_CONNECTION}]},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, **REDIS_CONNECTION}],
+                # Redis pub/sub ignores the database number: two installations sharing a Redis
+                # on different databases would show each other's pushes on stations with the
+                # same ids, unless their channel names differ too.
+                "prefix": f"asgi{REDIS_DB}",
+            },
         }
     }
 else:
@@ -136,7 +144,11 @@ else:
 
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)
 if REDIS_URL:
-    HUEY = RedisHuey("toolcrib", url=REDIS_URL, immediate=HUEY_IMMEDIATE, **REDIS_CONNECTION)
+    HUEY = RedisHuey(
+        "toolcrib",
+        connection_pool=redis.ConnectionPool.from_url(REDIS_URL, **REDIS_CONNECTION),
+        immediate=HUEY_IMMEDIATE,
+    )
 else:
     HUEY = SqliteHuey("toolcrib", filename=str(VAR_DIR / "huey.sqlite3"), immediate=HUEY_IMMEDIATE)
 

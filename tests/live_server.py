@@ -103,11 +103,11 @@ class LiveServer:
             if create:
                 conn.execute(f'CREATE DATABASE "{self._pg_name}"')
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, env: dict | None = None) -> str:
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
         )
