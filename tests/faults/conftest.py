@@ -10,7 +10,6 @@ import os
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,24 +17,22 @@ from tests.faults.proxy import FaultProxy
 from tests.live_server import LiveServer
 
 
-def _upstream(variable: str, scheme: tuple[str, ...]) -> tuple[str, int]:
+def _proxy(variable: str, schemes: tuple[str, ...]):
     url = os.environ.get(variable, "")
-    if not url.startswith(scheme):
+    if not url.startswith(schemes):
         pytest.skip(f"fault tests need {variable} (PostgreSQL and Redis behind a proxy)")
-    parts = urlsplit(url)
-    return parts.hostname, parts.port
+    with FaultProxy.in_front_of(url) as proxy:
+        yield proxy
 
 
 @pytest.fixture(scope="module")
 def database():
-    with FaultProxy(_upstream("DATABASE_URL", ("postgres://", "postgresql://"))) as proxy:
-        yield proxy
+    yield from _proxy("DATABASE_URL", ("postgres://", "postgresql://"))
 
 
 @pytest.fixture(scope="module")
 def redis():
-    with FaultProxy(_upstream("REDIS_URL", ("redis://",))) as proxy:
-        yield proxy
+    yield from _proxy("REDIS_URL", ("redis://",))
 
 
 def faulty_server(name: str, database: FaultProxy, redis: FaultProxy, **options) -> LiveServer:

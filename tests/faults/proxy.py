@@ -11,7 +11,8 @@ then balances round-robin like Caddy does), it forwards bytes both ways until to
 
 It also measures every exchange on the client side: from the moment a client sent bytes that
 were not yet answered to the first byte of the answer (or to the connection's end), so a test
-can tell how long any request waited, whatever the client.
+can tell how long any request waited, whatever the client. A connection upgraded to a
+WebSocket is measured up to its handshake's answer only.
 
 One thread runs everything with a selector; nothing here blocks on a socket.
 """
@@ -24,6 +25,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 FORWARDING, PAUSED, CUT = "forwarding", "paused", "cut"
 _CHUNK = 64 * 1024
@@ -38,6 +40,8 @@ class _Pipe:
     to_upstream: bytearray = field(default_factory=bytearray)
     to_client: bytearray = field(default_factory=bytearray)
     waiting_since: float | None = None  # the client's unanswered bytes arrived then
+    asked: bytes = b""  # the first line of what the client is waiting on (an HTTP request line)
+    upgraded: bool = False  # a WebSocket now: its frames are no requests, nothing is measured
     closing: bool = False
 
 
@@ -49,8 +53,8 @@ class FaultProxy:
         self.host = host
         self.port = port
         self.state = FORWARDING
-        # Seconds each exchange waited for its answer, in the order they ended.
-        self.waits: list[float] = []
+        # (seconds, the request's first line) of each exchange, in the order they ended.
+        self.waits: list[tuple[float, bytes]] = []
         self._next_upstream = 0
         self._pipes: dict[socket.socket, _Pipe] = {}
         self._listener: socket.socket | None = None
@@ -62,6 +66,12 @@ class FaultProxy:
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @classmethod
+    def in_front_of(cls, url: str) -> "FaultProxy":
+        """A proxy for the service a `scheme://…@host:port/…` URL names."""
+        parts = urlsplit(url)
+        return cls((parts.hostname, parts.port))
+
     # The test's side ------------------------------------------------------------------------
 
     @property
@@ -70,8 +80,6 @@ class FaultProxy:
 
     def url_for(self, url: str) -> str:
         """The same `scheme://user@host:port/path` URL with this proxy as host and port."""
-        from urllib.parse import urlsplit, urlunsplit
-
         parts = urlsplit(url)
         user = f"{parts.username}@" if parts.username else ""
         if parts.password:
@@ -102,11 +110,15 @@ class FaultProxy:
     def connections(self) -> int:
         return len(self._pipes)
 
-    def max_wait(self) -> float:
-        """The longest wait so far, the exchanges still unanswered included."""
+    def longest_waits(self, count: int = 5) -> list[tuple[float, bytes]]:
+        """The longest waits so far, the exchanges still unanswered included."""
         now = time.monotonic()
-        pending = [now - p.waiting_since for p in list(self._pipes.values()) if p.waiting_since]
-        return max([*self.waits, *pending], default=0.0)
+        pending = [
+            (now - pipe.waiting_since, pipe.asked)
+            for pipe in list(self._pipes.values())
+            if pipe.waiting_since is not None
+        ]
+        return sorted([*self.waits, *pending], reverse=True)[:count]
 
     def __enter__(self) -> "FaultProxy":
         return self.start()
@@ -229,13 +241,13 @@ class FaultProxy:
             elif data:
                 if from_client:
                     pipe.to_upstream += data
-                    if pipe.waiting_since is None:
+                    if pipe.waiting_since is None and not pipe.upgraded:
                         pipe.waiting_since = time.monotonic()
+                        pipe.asked = data.split(b"\r\n", 1)[0][:100]
                 else:
                     pipe.to_client += data
-                    if pipe.waiting_since is not None:
-                        self.waits.append(time.monotonic() - pipe.waiting_since)
-                        pipe.waiting_since = None
+                    self._answered(pipe)
+                    pipe.upgraded = pipe.upgraded or data.startswith(b"HTTP/1.1 101")
         if events & selectors.EVENT_WRITE:
             outgoing = pipe.to_client if from_client else pipe.to_upstream
             try:
@@ -261,10 +273,13 @@ class FaultProxy:
             return
         self._update(pipe)
 
-    def _close(self, pipe: _Pipe, *, reset: bool = False) -> None:
+    def _answered(self, pipe: _Pipe) -> None:
         if pipe.waiting_since is not None:
-            self.waits.append(time.monotonic() - pipe.waiting_since)
+            self.waits.append((time.monotonic() - pipe.waiting_since, pipe.asked))
             pipe.waiting_since = None
+
+    def _close(self, pipe: _Pipe, *, reset: bool = False) -> None:
+        self._answered(pipe)
         for sock in (pipe.client, pipe.upstream):
             self._pipes.pop(sock, None)
             with contextlib.suppress(KeyError, ValueError):
