@@ -1,7 +1,9 @@
 import datetime
+import json
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -117,3 +119,12 @@ def test_a_check_waiting_on_a_locked_table_fails_within_seconds(postgres, client
     assert response.json()["failed"] == ["backup"]
     assert "timeout" in response.json()["checks"]["backup"]["detail"]
     assert waited < health.CHECK_SECONDS + 2
+
+
+def test_the_health_command_runs_the_named_checks_and_fails_when_one_does(healthy, capsys):
+    call_command("health", "database", "huey")
+    assert set(json.loads(capsys.readouterr().out)) == {"database", "huey"}
+
+    PeriodicRun.objects.update(started_at=timezone.now() - datetime.timedelta(hours=1))
+    with pytest.raises(CommandError, match="failed: huey"):
+        call_command("health", "database", "huey")
