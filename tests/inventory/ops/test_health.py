@@ -25,23 +25,6 @@ def healthy(settings, tmp_path):
     )
 
 
-@pytest.fixture
-def unreachable_database(transactional_db):
-    """Make the default connection reconnect to somewhere it cannot reach, for real. The open
-    connection is set aside, not closed: closing would drop SQLite's in-memory test database."""
-    saved_settings, saved_connection = dict(connection.settings_dict), connection.connection
-    if connection.vendor == "postgresql":
-        # Without the pool, which would hand out one of its open connections.
-        options = {k: v for k, v in connection.settings_dict["OPTIONS"].items() if k != "pool"}
-        connection.settings_dict.update(HOST="127.0.0.1", PORT="1", OPTIONS=options)
-    else:
-        connection.settings_dict["NAME"] = "/nonexistent-folder/db.sqlite3"
-    connection.connection = None
-    yield
-    connection.settings_dict.update(saved_settings)
-    connection.connection = saved_connection
-
-
 def test_liveness_answers_without_the_database(client, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/healthz")
