@@ -43,6 +43,7 @@ from tests.faults.proxy import FaultProxy  # noqa: E402
 
 STATIONS = 20
 TOOLS_PER_PERSON = 3
+STARTED = time.monotonic()
 
 # Runs inside `manage.py shell -c`: one person and three tools per station, with tags.
 _PEOPLE = """
@@ -77,8 +78,10 @@ def kit(n: int) -> Kit:
 class Person:
     """One kiosk's traffic, and what the tap rules say each tap does."""
 
-    def __init__(self, agent: AgentProcess, kit: Kit, rng: random.Random):
-        self.agent, self.kit, self.rng = agent, kit, rng
+    def __init__(self, station: dict, env: dict, kit: Kit, rng: random.Random):
+        self.station, self.outbox = station, env["OUTBOX_PATH"]
+        self.agent = AgentProcess(env, stdin=True)
+        self.kit, self.rng = kit, rng
         self.model = Kiosk(kit)
         self.uids: list[str] = []
         self.outcomes: list[str] = []
@@ -158,9 +161,6 @@ def sample(server, balancer, minutes: list, stop: threading.Event) -> None:
         )
 
 
-STARTED = time.monotonic()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30)
@@ -191,9 +191,7 @@ def main() -> None:
         for n in range(args.stations):
             station = create_station(server, f"Soak {n:02}")
             env = agent_env(server, station, work, SERVER_URL=url, LOG_LEVEL="WARNING")
-            person = Person(AgentProcess(env, stdin=True), kit(n), random.Random(rng.random()))
-            person.station, person.outbox = station, env["OUTBOX_PATH"]
-            people.append(person)
+            people.append(Person(station, env, kit(n), random.Random(rng.random())))
         until = time.monotonic() + args.minutes * 60
         threads = [threading.Thread(target=p.run, args=(until, stop), daemon=True) for p in people]
         threads.append(
