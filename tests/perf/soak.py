@@ -9,8 +9,9 @@ every 10 to 60 s, taps their badge, takes or brings back one to three tools a se
 apart, and taps the badge again. Every 1 to 3 minutes one fault, chosen at random, lasts 3 to
 20 s: PostgreSQL or Redis cut or paused, or a web process killed with SIGKILL and restarted.
 
-Prints one JSON object: taps read, applied, duplicates and lost (both must be 0), outcomes
-that differ from the tap rules (must be 0), the faults, the p99 of request waits at the
+Prints one JSON object: taps read, applied, duplicates and lost (both must be 0), taps whose
+recorded read time is out of the order they were read in, outcomes that differ from the tap
+rules (must be 0, the first ten shown), the faults, the p99 of request waits at the
 balancer per minute, and the resident memory of each server process per minute (must stay
 flat). Not part of the test suite: it takes as long as it is told to.
 """
@@ -61,7 +62,8 @@ _SCANS = """
 import json
 from kiosk.models import ScanEvent
 print(json.dumps([
-    [str(s.id), s.station_id, s.status, s.outcome]
+    [str(s.id), s.station_id, s.status, s.outcome, s.uid, s.live, s.read_at.isoformat(),
+     s.received_at.isoformat(), s.message]
     for s in ScanEvent.objects.filter(station__name__startswith="Soak ").order_by("read_at")
 ]))
 """
@@ -228,29 +230,42 @@ def main() -> None:
 def audit(server, people, balancer, faults, minutes) -> dict:
     scans = json.loads(server.manage("shell", "-v0", "-c", _SCANS))
     by_station: dict[int, list] = {}
-    for scan_id, station_id, status, outcome in scans:
-        by_station.setdefault(station_id, []).append((scan_id, status, outcome))
-    taps = lost = duplicates = wrong = 0
+    for scan_id, station_id, status, outcome, *detail in scans:
+        by_station.setdefault(station_id, []).append((scan_id, status, outcome, *detail))
+    taps = lost = duplicates = reordered = 0
+    wrong = []
     for person in people:
         rows = outbox_rows(person.outbox)
         server_side = by_station.get(person.station["id"], [])
-        ids = [scan_id for scan_id, _, _ in server_side]
+        ids = [scan_id for scan_id, *_ in server_side]
         taps += len(person.uids)
         lost += len(person.uids) - len(rows)  # read but never saved by the agent
         lost += len({row["id"] for row in rows} - set(ids))  # saved but never applied
         duplicates += len(ids) - len(set(ids) & {row["id"] for row in rows})
-        outcomes = [outcome for _, _, outcome in server_side]
-        wrong += sum(a != b for a, b in zip(outcomes, person.outcomes, strict=False))
-        wrong += abs(len(outcomes) - len(person.outcomes))
+        # Taps whose recorded read time puts them out of the order they were read in.
+        order = [row["id"] for row in rows]
+        reordered += sum(a != b for a, b in zip(ids, order, strict=False))
+        # Compared in the agent's order: the server lists by read_at.
+        by_id = {scan[0]: scan for scan in server_side}
+        for row, expected in zip(rows, person.outcomes, strict=False):
+            scan = by_id.get(row["id"])
+            if scan is not None and scan[2] != expected:
+                wrong.append(
+                    {"station": person.station["name"], "seq": row["seq"], "expected": expected,
+                     "got": scan[2], "uid": scan[3], "live": scan[4], "read_at": scan[5],
+                     "received_at": scan[6], "message": scan[7]}
+                )  # fmt: skip
     waits = [seconds for seconds, *_ in balancer.waits]
     return {
         "minutes": len(minutes),
         "stations": len(people),
         "taps": taps,
-        "applied": sum(1 for _, _, status, _ in scans if status == "applied"),
+        "applied": sum(1 for scan in scans if scan[2] == "applied"),
         "duplicates": duplicates,
         "lost": lost,
-        "wrong_outcomes": wrong,
+        "reordered": reordered,
+        "wrong_outcomes": len(wrong),
+        "wrong": wrong[:10],
         "requests": len(waits),
         "p99_ms": p99(waits),
         "max_wait_ms": round(max(waits) * 1000, 1) if waits else None,
