@@ -75,10 +75,22 @@ def env_weekdays(name: str, default: str) -> frozenset[int]:
     return frozenset(WEEKDAYS.index(day) for day in days)
 
 
-def database_from_url(url: str, *, base_dir: Path, pool_size: int = 20) -> dict:
+def database_from_url(
+    url: str,
+    *,
+    base_dir: Path,
+    pool_size: int = 20,
+    connect_timeout: int = 2,
+    statement_timeout: int = 10,
+) -> dict:
     """Django DATABASES entry from `postgres://user:pass@host:port/name` or `sqlite:///path`.
 
-    Engines are django-prometheus' wrappers so query counts and latencies reach /metrics.
+    Engines are django-prometheus' wrappers so query counts and latencies reach /metrics
+    (PostgreSQL's with a pool that recovers at once after an outage: config/postgresql).
+
+    PostgreSQL fails fast: connecting, or waiting for a pooled connection, gives up after
+    `connect_timeout` seconds, and a statement after `statement_timeout` (0: never), so a
+    database that is down or stuck is a prompt 503 and not a request hanging for half a minute.
     """
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
@@ -102,8 +114,19 @@ def database_from_url(url: str, *, base_dir: Path, pool_size: int = 20) -> dict:
         if not parts.path.strip("/"):
             raise ImproperlyConfigured("DATABASE_URL must name the database: postgres://…/name")
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        pool = {
+            "min_size": 2,
+            "max_size": pool_size,
+            # A request waits this long for a connection: longer means the database is
+            # unreachable (or every connection is stuck), which is a 503, not a wait.
+            "timeout": connect_timeout,
+            # The pool retries a lost connection with growing pauses; giving up after a few
+            # seconds lets the next request start again from a short pause, so the server is
+            # back within seconds of the database, however long the outage was.
+            "reconnect_timeout": 5,
+        }
         return {
-            "ENGINE": "django_prometheus.db.backends.postgresql",
+            "ENGINE": "config.postgresql",
             "NAME": unquote(parts.path.strip("/")),
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
@@ -112,7 +135,17 @@ def database_from_url(url: str, *, base_dir: Path, pool_size: int = 20) -> dict:
             # Under ASGI each request runs in its own thread, so per-thread persistent
             # connections are never reused; a pool shared by the process is (0: no pool).
             "OPTIONS": {
-                **({"pool": {"min_size": 2, "max_size": pool_size}} if pool_size else {}),
+                **({"pool": pool} if pool_size else {}),
+                "connect_timeout": connect_timeout,
+                # A server that vanished without closing its connections (power cut, cable):
+                # idle connections are found dead by TCP keepalives within 25 s, and one
+                # waiting for an answer once 10 s of sent data go unacknowledged.
+                "keepalives": 1,
+                "keepalives_idle": 10,
+                "keepalives_interval": 5,
+                "keepalives_count": 3,
+                "tcp_user_timeout": 10_000,
+                "options": f"-c statement_timeout={statement_timeout * 1000}",
                 **options,
             },
         }

@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+import redis
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from huey import RedisHuey, SqliteHuey
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "inventory.core.outages.DatabaseUnavailableMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -110,16 +112,30 @@ DATABASES = {
         env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         base_dir=BASE_DIR,
         pool_size=env_int("DATABASE_POOL_SIZE", 20, minimum=0),
+        # libpq's own minimum is 2 s.
+        connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=2),
+        statement_timeout=env_int("DATABASE_STATEMENT_TIMEOUT", 10, minimum=0),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Redis that is down or does not answer must be an error within seconds, never a wait: a tap
+# is applied without its push, a job runner retries. Keepalives find a dead peer on idle
+# connections; replies (huey's blocking pop answers within 1 s) come within socket_timeout.
+REDIS_CONNECTION = {"socket_connect_timeout": 2, "socket_timeout": 5, "socket_keepalive": True}
 if REDIS_URL:
+    REDIS_DB = redis.ConnectionPool.from_url(REDIS_URL).connection_kwargs.get("db", 0)
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, **REDIS_CONNECTION}],
+                # Redis pub/sub ignores the database number: two installations sharing a Redis
+                # on different databases would show each other's pushes on stations with the
+                # same ids, unless their channel names differ too.
+                "prefix": f"asgi{REDIS_DB}",
+            },
         }
     }
 else:
@@ -128,7 +144,11 @@ else:
 
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)
 if REDIS_URL:
-    HUEY = RedisHuey("toolcrib", url=REDIS_URL, immediate=HUEY_IMMEDIATE)
+    HUEY = RedisHuey(
+        "toolcrib",
+        connection_pool=redis.ConnectionPool.from_url(REDIS_URL, **REDIS_CONNECTION),
+        immediate=HUEY_IMMEDIATE,
+    )
 else:
     HUEY = SqliteHuey("toolcrib", filename=str(VAR_DIR / "huey.sqlite3"), immediate=HUEY_IMMEDIATE)
 

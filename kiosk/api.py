@@ -99,6 +99,13 @@ class AgentView(APIView):
 
 
 class ScanBatchView(AgentView):
+    def initial(self, request, *args, **kwargs):
+        # Taken before authentication reads the database: a wait for a connection there (the
+        # database just back, the pool reconnecting) is not the kiosk's clock running slow,
+        # and must not shift the batch's read times (record_scans compares sent_at with it).
+        self.received_at = timezone.now()
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(
         request=ScanBatchIn,
         responses={200: ScanBatchOut, 400: error("Not a batch."), 401: error("Bad token.")},
@@ -120,7 +127,7 @@ class ScanBatchView(AgentView):
         ],
     )
     def post(self, request):
-        received_at = timezone.now()
+        received_at = self.received_at
         batch = ScanBatchIn(data=request.data)
         batch.is_valid(raise_exception=True)
         results = replays.record(

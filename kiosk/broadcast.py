@@ -6,6 +6,9 @@ switched to English while the one next to it stays Japanese. The server's langua
 so the screens most kiosks show are not kept waiting for the other rendering.
 """
 
+import asyncio
+import time
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -52,12 +55,24 @@ def reader_changed(station_id: int) -> None:
     send(station_id, "kiosk/screen.html#reader", reader_context(station_id))
 
 
+# A push that has not reached the channel layer by then is given up: with Redis down or not
+# answering, the tap that caused it must still be answered at once. The screen loses that push
+# only; it fetches the whole state again whenever its socket reopens.
+PUSH_SECONDS = 1.0
+
+
 def send(station_id: int, template: str, context: dict) -> None:
-    group_send = async_to_sync(get_channel_layer().group_send)
+    deadline = time.monotonic() + PUSH_SECONDS
     for language in languages():
         with translation.override(language):
             html = render_to_string(template, context)
-        group_send(group_name(station_id, language), {"type": "kiosk.update", "html": html})
+        message = {"type": "kiosk.update", "html": html}
+        async_to_sync(_group_send)(group_name(station_id, language), message, deadline)
+
+
+async def _group_send(group: str, message: dict, deadline: float) -> None:
+    async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+        await get_channel_layer().group_send(group, message)
 
 
 def languages() -> list[str]:

@@ -154,6 +154,26 @@ class Station(models.Model):
             return self.last_seen_at
         return max(self.last_seen_at, restored)
 
+    def silent_since(self, *, restored: datetime.datetime | None = None) -> datetime.datetime:
+        """Since when nothing was heard from the station: its last heartbeat or, when it never
+        sent one, its creation (after a restore, no earlier than the restore)."""
+        heard = self.last_heard(restored=restored)
+        if heard is not None:
+            return heard
+        return max(self.created_at, restored) if restored else self.created_at
+
+    def is_silent(
+        self,
+        now: datetime.datetime | None = None,
+        *,
+        restored: datetime.datetime | None = None,
+    ) -> bool:
+        """Nothing heard for STATION_OFFLINE_SECONDS: what raises the station's offline alert.
+        A station never heard from is silent that long after its creation (an agent never
+        started, or started with a wrong token), not from the start."""
+        silent = (now or timezone.now()) - self.silent_since(restored=restored)
+        return silent >= self.offline_after()
+
     def is_online(
         self,
         now: datetime.datetime | None = None,
@@ -163,7 +183,7 @@ class Station(models.Model):
         """Heard from within STATION_OFFLINE_SECONDS: the one meaning of online for the admin,
         the dashboard, the station alerts and the kiosk screen."""
         heard = self.last_heard(restored=restored)
-        return heard is not None and (now or timezone.now()) - heard < self.offline_after()
+        return heard is not None and not self.is_silent(now, restored=restored)
 
     def issue_token(self) -> str:
         """A new agent token (the old one stops working); returned once, stored hashed."""

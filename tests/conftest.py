@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 
 
 @pytest.fixture
@@ -86,3 +87,20 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def unreachable_database(transactional_db):
+    """Make the default connection reconnect to somewhere it cannot reach, for real. The open
+    connection is set aside, not closed: closing would drop SQLite's in-memory test database."""
+    saved_settings, saved_connection = dict(connection.settings_dict), connection.connection
+    if connection.vendor == "postgresql":
+        # Without the pool, which would hand out one of its open connections.
+        options = {k: v for k, v in connection.settings_dict["OPTIONS"].items() if k != "pool"}
+        connection.settings_dict.update(HOST="127.0.0.1", PORT="1", OPTIONS=options)
+    else:
+        connection.settings_dict["NAME"] = "/nonexistent-folder/db.sqlite3"
+    connection.connection = None
+    yield
+    connection.settings_dict.update(saved_settings)
+    connection.connection = saved_connection

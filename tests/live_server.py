@@ -4,6 +4,10 @@ file), with the test run's REDIS_URL when there is one.
 
 The test process itself never touches that database: it drives the server over HTTP and
 WebSocket, and through `manage.py` commands run against the same environment.
+
+`service_env` is what only the long-running processes see (daphne, and the huey consumer when
+`huey=True`): the fault tests point them at a proxy in front of PostgreSQL or Redis, while
+`manage` commands keep the direct route to read what the server recorded.
 """
 
 import os
@@ -36,9 +40,14 @@ class LiveServer:
         env: dict | None = None,
         processes: int = 1,
         daphne_args: tuple[str, ...] = (),
+        service_env: dict | None = None,
+        huey: bool = False,
     ):
         self.name = name
         self.daphne_args = daphne_args
+        self.service_env = service_env or {}
+        self.huey = huey
+        self.huey_process: subprocess.Popen | None = None
         self.var = Path(tempfile.mkdtemp(prefix=f"toolcrib-{name}-"))
         self.ports = [free_port() for _ in range(processes)]
         self.processes: list[subprocess.Popen] = []
@@ -94,11 +103,11 @@ class LiveServer:
             if create:
                 conn.execute(f'CREATE DATABASE "{self._pg_name}"')
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, env: dict | None = None) -> str:
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
         )
@@ -112,31 +121,53 @@ class LiveServer:
         return self
 
     def start(self) -> "LiveServer":
-        for port in self.ports:
-            self.processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "daphne",
-                        "-b",
-                        "127.0.0.1",
-                        "-p",
-                        str(port),
-                        "--websocket_timeout",
-                        "-1",
-                        *self.daphne_args,
-                        "config.asgi:application",
-                    ],
-                    cwd=ROOT,
-                    env=self.env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=self._log(f"daphne-{port}.log"),
-                )
-            )
+        self.processes = [self._daphne(port) for port in self.ports]
         for url in self.urls():
             self._wait_until_serving(url)
+        if self.huey:
+            self.start_huey()
         return self
+
+    def _daphne(self, port: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "--websocket_timeout",
+                "-1",
+                *self.daphne_args,
+                "config.asgi:application",
+            ],
+            cwd=ROOT,
+            env={**self.env, **self.service_env},
+            stdout=subprocess.DEVNULL,
+            stderr=self._log(f"daphne-{port}.log"),
+        )
+
+    def start_huey(self) -> None:
+        """The job runner, as in production: a consumer of its own, tasks not run inline."""
+        self.huey_process = subprocess.Popen(
+            [sys.executable, "manage.py", "run_huey", "--workers", "1", "--worker-type", "thread"],
+            cwd=ROOT,
+            env={**self.env, **self.service_env, "HUEY_IMMEDIATE": "0", "LOG_LEVEL": "INFO"},
+            stdout=subprocess.DEVNULL,
+            stderr=self._log("huey.log"),
+        )
+
+    def kill(self, index: int) -> None:
+        """SIGKILL one daphne process, as the kernel's OOM killer or a power cut would."""
+        self.processes[index].kill()
+        self.processes[index].wait()
+
+    def restart(self, index: int) -> None:
+        """Start the daphne process of `ports[index]` again after `kill`."""
+        self.processes[index] = self._daphne(self.ports[index])
+        self._wait_until_serving(self.urls()[index])
 
     def _wait_until_serving(self, url: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -159,16 +190,18 @@ class LiveServer:
 
     def stop(self) -> None:
         """Stops daphne; `start` serves the same database again."""
-        if any(process.poll() is not None for process in self.processes):
+        running = [*self.processes, *([self.huey_process] if self.huey_process else [])]
+        if any(process.poll() is not None for process in running):
             self._keep = True  # it ended by itself: its log says why
-        for process in self.processes:
+        for process in running:
             process.send_signal(signal.SIGTERM)
-        for process in self.processes:
+        for process in running:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes = []
+        self.huey_process = None
         for log in self._logs:
             log.close()
         self._logs = []

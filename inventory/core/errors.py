@@ -190,3 +190,16 @@ class CalibrationDueSoon(DomainWarning):
     template = _(
         "%(item)s is due for calibration on %(date)s: bring it back to the tool crib by then."
     )
+
+
+class DatabaseUnavailable(DomainError):
+    """Not a refusal of the request but of the moment: the database cannot be reached (down,
+    restarting, unreachable) or did not answer in time. Nothing was changed."""
+
+    code = "DATABASE_UNAVAILABLE"
+    status = 503
+    template = _(
+        "The server cannot reach its database at the moment, so nothing was changed. It works "
+        "again by itself as soon as the database is back: try again in a minute. Kiosks keep "
+        "their taps and send them then."
+    )

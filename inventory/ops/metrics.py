@@ -42,7 +42,12 @@ def _families():
         ),
         "heartbeat": GaugeMetricFamily(
             "toolcrib_station_heartbeat_age_seconds",
-            "Seconds since the station's last heartbeat.",
+            "Seconds since the station's last heartbeat (since its creation if it never sent one).",
+            labels=["station"],
+        ),
+        "online": GaugeMetricFamily(
+            "toolcrib_station_online",
+            "1 when the station was heard from within STATION_OFFLINE_SECONDS.",
             labels=["station"],
         ),
         "outbox": GaugeMetricFamily(
@@ -109,9 +114,9 @@ class DomainCollector:
             f["scans"].add_metric([label], count)
 
         for station in Station.objects.filter(revoked_at__isnull=True):
-            if station.last_seen_at is not None:
-                age = (now - station.last_seen_at).total_seconds()
-                f["heartbeat"].add_metric([station.name], age)
+            age = (now - station.silent_since()).total_seconds()
+            f["heartbeat"].add_metric([station.name], age)
+            f["online"].add_metric([station.name], int(station.is_online(now)))
             if station.outbox_depth is not None:
                 f["outbox"].add_metric([station.name], station.outbox_depth)
             if station.reader_connected is not None:

@@ -1,7 +1,8 @@
 """Station watch: tell the managers once when a kiosk goes quiet or loses its reader, and once
 when it is back.
 
-Run every minute. The offline condition is read straight from the last heartbeat; a reader's
+Run every minute. The offline condition is read straight from the last heartbeat (or, for a
+station never heard from, from its creation: Station.is_silent); a reader's
 disconnection is only known from the heartbeats that report it, so its start is when the watch
 first saw it (up to a minute late). Each transition is one conditional UPDATE or one INSERT
 under a partial unique constraint, so overlapping runs cannot tell anyone twice; messages go out
@@ -34,11 +35,12 @@ def watch_stations(*, now=None) -> list[str]:
     }
     announced = []
     stations = Station.objects.filter(revoked_at__isnull=True)
-    for station in stations.only("name", "last_seen_at", "reader_connected", "reader_name"):
-        seen = station.last_heard(restored=restored)
-        offline = seen is not None and not station.is_online(now, restored=restored)
+    fields = ("name", "created_at", "last_seen_at", "reader_connected", "reader_name")
+    for station in stations.only(*fields):
+        offline = station.is_silent(now, restored=restored)
+        since = station.silent_since(restored=restored)
         watch = _Watch(station, now=now, limit=limit, restored=restored, announced=announced)
-        watch.track(StationAlert.Kind.OFFLINE, active=offline, since=seen, alerts=open_alerts)
+        watch.track(StationAlert.Kind.OFFLINE, active=offline, since=since, alerts=open_alerts)
         if not offline:  # an offline station's reader state is stale: leave it as it is
             reader_off = station.reader_connected is False
             watch.track(StationAlert.Kind.READER, active=reader_off, since=now, alerts=open_alerts)
@@ -97,6 +99,16 @@ def _message(station, kind, *, raised, since, now):
     when = formats.date_format(timezone.localtime(since), "SHORT_DATETIME_FORMAT")
     minutes = max(1, round((now - since).total_seconds() / 60))
     names = {"station": station.name, "since": when, "minutes": minutes}
+    if kind == StationAlert.Kind.OFFLINE and raised and station.last_seen_at is None:
+        return (
+            _("Toolcrib: station %(station)s is offline") % names,
+            _(
+                "Station %(station)s has sent no heartbeat since it was created (%(since)s). "
+                "Check that its agent runs, with the token printed when the station was "
+                "created, and that it reaches the server."
+            )
+            % names,
+        )
     if kind == StationAlert.Kind.OFFLINE and raised:
         return (
             _("Toolcrib: station %(station)s is offline") % names,

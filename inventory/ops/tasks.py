@@ -6,11 +6,14 @@ them in UTC (huey runs with utc=True), so they use `daily_at` instead.
 """
 
 import datetime
+import logging
+import threading
 
 from django.conf import settings
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, on_startup
 
 from inventory.ops.backups import backup
 from inventory.ops.jobs import pruning, reminders
@@ -18,6 +21,8 @@ from inventory.ops.jobs.runs import periodic_run
 from inventory.ops.models import BackupRun
 from inventory.ops.station_watch import watch_stations
 from kiosk import replays
+
+logger = logging.getLogger(__name__)
 
 
 def daily_at(hour_minute: tuple[int, int]):
@@ -51,6 +56,32 @@ def tap_replay():
 def nightly_backup():
     with periodic_run("nightly_backup"):
         backup.run_backup(trigger=BackupRun.Trigger.SCHEDULED, keep=settings.BACKUP_KEEP)
+
+
+# Every worker thread runs the start-up hooks: one of them looks, once per consumer process.
+_catch_up = threading.Lock()
+_caught_up = False
+
+
+@on_startup()
+def catch_up_missed_backup():
+    """A nightly backup missed because the server was off at BACKUP_TIME runs when the job
+    runner starts, instead of a day later."""
+    global _caught_up
+    with _catch_up:
+        if _caught_up:
+            return
+        _caught_up = True
+    try:
+        missed = backup.nightly_missed()
+    except DatabaseError:
+        logger.exception("Could not tell whether a nightly backup was missed")
+        return
+    finally:
+        close_old_connections()
+    if missed:
+        logger.warning("The last nightly backup was missed (the server was off): running it now")
+        nightly_backup()
 
 
 @db_periodic_task(daily_at(settings.REMINDER_TIME), retries=3, retry_delay=300)

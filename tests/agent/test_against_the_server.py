@@ -3,98 +3,33 @@ which is stopped and started again twice while the taps keep coming: every tap i
 exactly once, in the order it was read, and the loans are what the tap rules say.
 
 Each station has its own person and tools, so the stations' expected results are independent
-of one another and follow from a few lines of model (`Kiosk` below).
+of one another and follow from a few lines of model (`Kiosk` in live_kiosk.py).
 """
 
 import itertools
 import random
-import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import pytest
 
-from kiosk import demo
 from tests.agent.conftest import AgentProcess, wait_until
-from tests.agent.live_kiosk import agent_env, create_station, server_records
+from tests.agent.live_kiosk import (
+    EMPLOYEE_CODES,
+    ITEM_CODES,
+    KITS,
+    SESSION_SECONDS,
+    agent_env,
+    create_station,
+    outbox_rows,
+    plan,
+    server_records,
+)
 from tests.live_server import LiveServer
 
 TAPS = 500
 TAP_INTERVAL = 0.1  # seconds between two taps, over all three kiosks
-SESSION_SECONDS = 30  # the server's default KIOSK_SESSION_SECONDS
-
-
-@dataclass
-class Kit:
-    """One station's person, tools and an unregistered tag. `refused` tools cannot be lent
-    (demo tool 3 is overdue for calibration, tool 6 is in maintenance)."""
-
-    badge: str
-    tools: list[str]
-    refused: list[str] = field(default_factory=list)
-    unknown: str = ""
-
-
-KITS = [
-    Kit(demo.badge_uid(1), [demo.tool_uid(n) for n in (1, 2, 4)], [demo.tool_uid(3)], "0BAD0001"),
-    Kit(demo.badge_uid(2), [demo.tool_uid(n) for n in (5, 7, 8)], [], "0BAD0002"),
-    Kit(demo.badge_uid(3), [demo.tool_uid(n) for n in (9, 10, 11)], [demo.tool_uid(6)], "0BAD0003"),
-]
-ITEM_CODES = {demo.tool_uid(n): row[0] for n, row in enumerate(demo.ITEMS, start=1)}
-EMPLOYEE_CODES = {demo.badge_uid(n): row[0] for n, row in enumerate(demo.EMPLOYEES, start=1)}
-
-
-class Kiosk:
-    """The tap rules for one person at one kiosk with taps less than the session window apart:
-    badge opens or closes the session, a tool in a session is borrowed or, if held, returned."""
-
-    def __init__(self, kit: Kit):
-        self.kit = kit
-        self.session = False
-        self.held: set[str] = set()
-
-    def tap(self, uid: str) -> str:
-        if uid == self.kit.badge:
-            self.session = not self.session
-            return "session_started" if self.session else "session_ended"
-        if uid in self.kit.refused:
-            return "refused"
-        if uid in self.kit.tools:
-            assert self.session, "the plan taps tools only in a session"
-            if uid in self.held:
-                self.held.remove(uid)
-                return "returned"
-            self.held.add(uid)
-            return "borrowed"
-        return "unknown_tag"
-
-
-def plan(kit: Kit, count: int, rng: random.Random) -> tuple[list[str], list[str], set[str]]:
-    """(uids, their expected outcomes, the tools held at the end) for one station.
-
-    Never the same tag twice running: that is one tap to the agent's debounce and a repeat
-    read to the server. Never a tool outside a session: that would wait for a badge.
-    """
-    kiosk = Kiosk(kit)
-    uids: list[str] = []
-    outcomes: list[str] = []
-    while len(uids) < count:
-        if kiosk.session:
-            choices = kit.tools * 3 + kit.refused + [kit.badge, kit.unknown]
-        else:
-            choices = [kit.badge] * 4 + [kit.unknown]
-        uid = rng.choice([c for c in choices if not uids or c != uids[-1]])
-        uids.append(uid)
-        outcomes.append(kiosk.tap(uid))
-    return uids, outcomes, set(kiosk.held)
-
-
-def outbox_rows(path) -> list[sqlite3.Row]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        db.row_factory = sqlite3.Row
-        return db.execute("SELECT * FROM events ORDER BY seq").fetchall()
 
 
 @pytest.fixture

@@ -33,5 +33,10 @@ def test_a_push_to_a_kiosk_group_travels_through_redis():
 
 
 def test_the_job_queue_is_kept_in_redis():
+    expected = redis.ConnectionPool.from_url(os.environ["REDIS_URL"]).connection_kwargs
+    pool = settings.HUEY.storage_kwargs["connection_pool"]
+
     assert isinstance(settings.HUEY, RedisHuey)
-    assert settings.HUEY.storage_kwargs["url"] == os.environ["REDIS_URL"]
+    assert {key: pool.connection_kwargs.get(key) for key in ("host", "port", "db")} == {
+        key: expected.get(key) for key in ("host", "port", "db")
+    }

@@ -51,6 +51,15 @@ def test_the_compose_database_archives_its_wal_with_the_settings_shipped_in_depl
     assert "pgbackrest:/var/lib/pgbackrest" in postgres["volumes"]
 
 
+def test_the_worker_has_a_health_check_of_its_own_not_the_web_servers():
+    huey = compose()["services"]["huey"]
+    # Without one it inherits the image's HEALTHCHECK, which asks for /healthz on port 8000
+    # where nothing listens in this container: it was always "unhealthy".
+    assert huey["healthcheck"]["test"] == [
+        "CMD", "python", "manage.py", "health", "database", "huey"
+    ]  # fmt: skip
+
+
 def test_compose_names_every_variable_of_env_example():
     text = (DEPLOY / "compose.yaml").read_text()
     named = set(re.findall(r"^\s+([A-Z_]+):", text, re.M)) | set(re.findall(r"\$\{([A-Z_]+)", text))

@@ -1,5 +1,6 @@
 """Backups: one archive per run, old ones pruned, every run recorded for the admin and /metrics."""
 
+import datetime
 import logging
 import subprocess
 import tempfile
@@ -9,11 +10,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DatabaseError as DjangoDatabaseError
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 import inventory
 from inventory.ops.backups import archive, databases
+from inventory.ops.jobs import notify
+from inventory.ops.jobs.runs import installed_at
 from inventory.ops.models import BackupRun
 
 logger = logging.getLogger(__name__)
@@ -51,12 +54,27 @@ def run_backup(
         )
     except (BackupError, archive.ArchiveError, databases.DatabaseError, OSError) as error:
         message = str(error) or type(error).__name__
-        _record(trigger, started, succeeded=False, error=message)
+        failed = _record(trigger, started, succeeded=False, error=message)
         logger.error("Backup failed: %s", message)
+        _alert_first_failure(failed, message)
         raise BackupError(message) from error
     _record(trigger, started, succeeded=True, path=str(path), size=path.stat().st_size)
     logger.info("Backup written: %s (%d bytes)", path, path.stat().st_size)
     return path
+
+
+def nightly_missed(now: datetime.datetime | None = None) -> bool:
+    """The last BACKUP_TIME passed with no backup since (the server was off or asleep then),
+    on an installation that was already there at that time."""
+    now = timezone.localtime(now)
+    hour, minute = settings.BACKUP_TIME
+    due = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if due > now:
+        due -= datetime.timedelta(days=1)
+    installed = installed_at()
+    if installed is None or installed > due:
+        return False
+    return not BackupRun.objects.filter(started_at__gte=due).exists()
 
 
 def create_backup(
@@ -138,6 +156,32 @@ def _media_files() -> dict[str, Path]:
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
+
+
+def _alert_first_failure(failed: BackupRun | None, message: str) -> None:
+    """Tell the managers when backups start failing: once, not at every retry or every night
+    until one succeeds again (the admin lists each failure; /readyz and the alert rule say
+    when the last good archive grows old)."""
+    try:
+        if failed is not None:
+            before = BackupRun.objects.exclude(pk=failed.pk).order_by("-finished_at").first()
+            if before is not None and not before.succeeded:
+                return
+        _tell_managers(message)
+    except DjangoDatabaseError:
+        # The database being down is why; the log has the failure, /readyz names the database.
+        logger.exception("Could not tell the managers that the backup failed")
+
+
+def _tell_managers(message: str) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Toolcrib: the backup failed")
+        body = _(
+            "The backup could not be written: %(error)s. Nothing was left half-written. Free "
+            "space where backups go (%(folder)s) or fix the cause, then run `manage.py backup`. "
+            "You are told again only after a backup has succeeded in between."
+        ) % {"error": message, "folder": settings.BACKUP_DIR}
+    notify.tell_managers(subject=subject, body=body)
 
 
 def _record(trigger, started, *, succeeded, path="", size=None, error="") -> BackupRun | None:

@@ -158,6 +158,9 @@ class Postgres:
             "port": settings["PORT"],
             **{k: v for k, v in settings["OPTIONS"].items() if k not in _DJANGO_ONLY_OPTIONS},
         }
+        # Dumps, restores and their row checks read whole tables: the statement timeout that
+        # keeps a request from hanging (config.env.database_from_url) must not cut them short.
+        self.params["options"] = f"{settings['OPTIONS'].get('options', '')} -c statement_timeout=0"
         self.params = {k: str(v) for k, v in self.params.items() if v not in ("", None)}
         self.password = settings["PASSWORD"]
 

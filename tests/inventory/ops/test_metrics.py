@@ -10,7 +10,7 @@ from inventory.loans import services
 from inventory.loans.models import Door
 from inventory.ops.jobs.pruning import prune_scan_events
 from inventory.ops.models import BackupRun, PrunedScans
-from kiosk.models import ScanEvent
+from kiosk.models import ScanEvent, Station
 from tests.factories import EmployeeFactory, ItemFactory
 from tests.inventory.ops.conftest import make_scan, make_station
 
@@ -72,6 +72,7 @@ def test_overdue_loans_stations_and_the_last_backup_are_exported(client):
     assert 30 <= samples['toolcrib_station_heartbeat_age_seconds{station="Crib B"}'] < 60
     assert samples['toolcrib_station_outbox_depth{station="Crib B"}'] == 3
     assert samples['toolcrib_station_reader_connected{station="Crib B"}'] == 0
+    assert samples['toolcrib_station_online{station="Crib B"}'] == 1
     assert samples["toolcrib_backup_last_success_size_bytes"] == 12345
     assert samples["toolcrib_backup_last_success_timestamp_seconds"] == pytest.approx(
         now.timestamp()
@@ -132,3 +133,15 @@ def prune_in_a_thread():
         prune_scan_events()
     finally:
         connection.close()
+
+
+def test_a_station_never_heard_from_shows_offline_with_its_silence_counted_from_creation(client):
+    station = make_station(name="Never heard")
+    Station.objects.filter(pk=station.pk).update(
+        created_at=timezone.now() - timezone.timedelta(minutes=5)
+    )
+
+    samples = scrape(client)
+
+    assert 300 <= samples['toolcrib_station_heartbeat_age_seconds{station="Never heard"}'] < 330
+    assert samples['toolcrib_station_online{station="Never heard"}'] == 0

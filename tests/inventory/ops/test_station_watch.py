@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from inventory.ops.models import RestoreRun, StationAlert
 from inventory.ops.station_watch import watch_stations
+from kiosk.models import Station
 from tests.inventory.ops.conftest import make_station
 
 MINUTE = datetime.timedelta(minutes=1)
@@ -44,13 +45,26 @@ def test_an_offline_station_is_announced_once_and_its_return_once(watch):
     assert alert.raised_at == now and alert.cleared_at == now + 3 * MINUTE
 
 
-def test_a_station_seen_within_two_minutes_or_never_is_left_alone(watch):
+def test_a_station_seen_or_created_within_two_minutes_is_left_alone(watch):
     now = timezone.now()
     make_station(name="Quiet", last_seen_at=now - 110 * datetime.timedelta(seconds=1))
-    make_station(name="Never paired")
+    make_station(name="Just created")
 
     assert watch(now) == []
     assert not StationAlert.objects.exists()
+
+
+def test_a_station_never_heard_from_is_announced_two_minutes_after_its_creation(watch):
+    station = make_station(name="Never heard")
+    created = station.created_at
+
+    assert watch(created + 110 * datetime.timedelta(seconds=1)) == []
+    assert watch(created + 2 * MINUTE) == ["Toolcrib: station Never heard is offline"]
+    assert watch(created + 3 * MINUTE) == []
+    assert "since it was created" in mail.outbox[0].body
+    Station.objects.filter(pk=station.pk).update(last_seen_at=created + 4 * MINUTE)
+    assert watch(created + 4 * MINUTE) == ["Toolcrib: station Never heard is back online"]
+    assert len(mail.outbox) == 2
 
 
 def test_a_reader_unplugged_for_two_minutes_is_announced_once_and_its_return_once(watch):
