@@ -1,0 +1,200 @@
+"""Mutation testing of the rule modules: which small bugs would pass every test.
+
+Usage: python tests/perf/mutation.py [--module PATH ...] [--keep DIR] [--max-children N]
+Prints one JSON object: per module the mutants, killed, survived, timeouts, the score
+((killed + timeouts) / mutants) and each surviving mutant's place and change.
+
+mutmut changes one thing at a time in a copy of the project (an operator, a constant, an
+argument left out) and runs the tests that reach the changed function; a mutant no test fails
+on is a rule nothing holds in place. It runs on SQLite without Redis (the PostgreSQL-only
+race tests are skipped), in a scratch copy of the checkout, and takes one to two hours on two
+cores: not part of CI. The mutants judged equivalent (no test could tell them apart from the
+code) are listed with the reason in tests/perf/mutation-equivalents.md.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Each module and the tests that state its rules; mutmut runs, for each mutant, those of them
+# that reach the mutated function.
+MODULES = {
+    "inventory/loans/services.py": [
+        "tests/inventory/loans",
+        "tests/kiosk/test_rules.py",
+        "tests/kiosk/test_actions.py",
+    ],
+    "inventory/loans/due.py": ["tests/inventory/loans/test_due.py"],
+    "kiosk/rules.py": [
+        "tests/kiosk/test_rules.py",
+        "tests/kiosk/test_crib_rules.py",
+        "tests/kiosk/test_actions.py",
+    ],
+    "kiosk/scans.py": [
+        "tests/kiosk/test_scan_api.py",
+        "tests/kiosk/test_rules.py",
+        "tests/kiosk/test_replay.py",
+        "tests/kiosk/test_clock_skew.py",
+    ],
+    "kiosk/pairing.py": [
+        "tests/kiosk/test_pairing.py",
+        "tests/kiosk/test_admin.py",
+        "tests/kiosk/test_consumer.py",
+    ],
+    "agent/outbox.py": ["tests/agent/test_outbox.py", "tests/agent/test_pruning.py"],
+    "agent/sender.py": [
+        "tests/agent/test_sender_results.py",
+        "tests/agent/test_sender_batching.py",
+        "tests/agent/test_backoff.py",
+    ],
+    "agent/clock.py": ["tests/agent/test_clock.py"],
+    "inventory/ops/backups/archive.py": [
+        "tests/inventory/ops/test_archive.py",
+        "tests/inventory/ops/test_backup.py",
+        "tests/inventory/ops/test_restore.py",
+    ],
+    "inventory/ops/backups/restore.py": [
+        "tests/inventory/ops/test_restore.py",
+        "tests/inventory/ops/test_verify_backup.py",
+    ],
+    "inventory/ops/backups/databases.py": [
+        "tests/inventory/ops/test_backup.py",
+        "tests/inventory/ops/test_restore.py",
+        "tests/inventory/ops/test_sqlite_round_trip.py",
+    ],
+}
+KILLED, TIMEOUT, SURVIVED = {1, 3}, {24, -24, 36, 152, 255}, {0}
+NO_TESTS = {5, 33}
+MUTMUT = Path(sys.executable).with_name("mutmut")
+
+
+def scratch_copy(into: Path) -> None:
+    """The tracked files as they are in the working tree (uncommitted tests count)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, files):
+        source = REPO / name.decode()
+        if source.is_file():
+            target = into / name.decode()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def configure(root: Path, modules: list[str]) -> None:
+    tests = sorted({test for module in modules for test in MODULES[module]})
+    config = {
+        "source_paths": ["inventory", "kiosk", "agent"],
+        "only_mutate": modules,
+        "pytest_add_cli_args_test_selection": tests,
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x"],
+        "also_copy": ["config", "templates", "static", "locale", "manage.py"],
+    }
+    lines = ["", "[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
+    with (root / "pyproject.toml").open("a") as pyproject:
+        pyproject.write("\n".join(lines) + "\n")
+
+
+def change_of(root: Path, mutant: str) -> str:
+    shown = subprocess.run(
+        [MUTMUT, "show", mutant], cwd=root, capture_output=True, text=True
+    ).stdout
+    removed = [line[1:].strip() for line in shown.splitlines() if line.startswith("- ")]
+    added = [line[1:].strip() for line in shown.splitlines() if line.startswith("+ ")]
+    return f"{' / '.join(removed)} -> {' / '.join(added)}"
+
+
+def line_of(module: str, change: str) -> int | None:
+    before = change.split(" -> ")[0].split(" / ")[0]
+    for number, line in enumerate((REPO / module).read_text().splitlines(), start=1):
+        if before and line.strip() == before:
+            return number
+    return None
+
+
+def report(root: Path, modules: list[str]) -> dict:
+    result = {}
+    for module in modules:
+        meta = root / "mutants" / f"{module}.meta"
+        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        survivors = []
+        for name, code in sorted(codes.items()):
+            if code in SURVIVED or code in NO_TESTS:
+                change = change_of(root, name)
+                function = re.sub(r"^.*\.x_|__mutmut_\d+$", "", name)
+                survivors.append(
+                    {
+                        "mutant": name,
+                        "where": f"{module}:{line_of(module, change) or '?'} ({function})",
+                        "change": change,
+                        "no_tests": code in NO_TESTS,
+                    }
+                )
+        total = len(codes)
+        detected = sum(code in KILLED or code in TIMEOUT for code in codes.values())
+        result[module] = {
+            "mutants": total,
+            "killed": sum(code in KILLED for code in codes.values()),
+            "survived": len(survivors),
+            "timeouts": sum(code in TIMEOUT for code in codes.values()),
+            "score": round(100 * detected / total, 1) if total else None,
+            "survivors": survivors,
+        }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--module", action="append", choices=list(MODULES), dest="modules")
+    parser.add_argument("--keep", type=Path, help="run (or resume) in this folder and keep it")
+    parser.add_argument("--max-children", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    modules = args.modules or list(MODULES)
+    root = args.keep or Path(tempfile.mkdtemp(prefix="toolcrib-mutation-"))
+    if not (root / "pyproject.toml").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        scratch_copy(root)
+        configure(root, modules)
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["TEST_STRICT"] = "0"  # PostgreSQL-only tests skip here; CI runs them for real
+    started = time.monotonic()
+    run = subprocess.run(
+        [MUTMUT, "run", "--max-children", str(args.max_children)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if run.returncode:
+        sys.exit(f"mutmut failed ({run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+    modules_report = report(root, modules)
+    mutants = sum(m["mutants"] for m in modules_report.values())
+    detected = sum(m["killed"] + m["timeouts"] for m in modules_report.values())
+    print(
+        json.dumps(
+            {
+                "benchmark": "mutation",
+                "minutes": round((time.monotonic() - started) / 60, 1),
+                "mutants": mutants,
+                "score": round(100 * detected / mutants, 1) if mutants else None,
+                "modules": modules_report,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
