@@ -1,5 +1,5 @@
 """What a person does at a kiosk or for a kiosk besides tapping: the screen's buttons (undo, take
-over, report damage, done) and enrolment."""
+over, report damage, done, the answers to a check before use) and enrolment."""
 
 import datetime
 import functools
@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.core.errors import DomainError
+from inventory.core.errors import DomainError, InspectionFailed
 from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans import services
@@ -41,7 +41,18 @@ def end_session(*, station: Station, employee_id: int) -> bool:
     return _press(station, _end_session, employee_id=employee_id)
 
 
-def _press(station: Station, act, **named: int) -> bool:
+def answer_checklist(
+    *, station: Station, item_id: int, employee_id: int, answers: list[bool]
+) -> bool:
+    """Answer the check before use the screen asks (True = OK, one per check in order): all
+    OK lends the tool, with the inspection kept as the loan's; any NG refuses it, keeps the
+    answers and sends the tool to maintenance (the loan services decide both)."""
+    return _press(
+        station, _answer_checklist, item_id=item_id, employee_id=employee_id, answers=answers
+    )
+
+
+def _press(station: Station, act, **named) -> bool:
     """A button names what it acts on as its screen showed it. With the station locked, `act`
     does it if it still holds and returns the card the screen shows, or None when the station
     has moved on (a screen that was behind must not undo, end or hand over what someone did
@@ -106,11 +117,50 @@ def _report_damage(station: Station, now: datetime.datetime, *, loan_id: int) ->
     return Card("damage_reported", loan=returned)
 
 
+def _answer_checklist(
+    station: Station,
+    now: datetime.datetime,
+    *,
+    item_id: int,
+    employee_id: int,
+    answers: list[bool],
+) -> Card | None:
+    question = state.checklist(station, now)
+    if question is None or (question.item.pk, question.employee.pk) != (item_id, employee_id):
+        return None  # answered already, timed out, or someone else badged in since
+    if len(answers) != len(question.checks):
+        return None  # a form for other checks than those asked
+    state.withdraw_checklist(station)
+    station.session_expires_at = now + state.session_window()
+    try:
+        loan = services.borrow(
+            item=question.item,
+            employee=question.employee,
+            door=Door.KIOSK,
+            station=station,
+            at=now,
+            answers=answers,
+        )
+    except InspectionFailed as refusal:
+        # Raised after the service kept the answers and sent the tool to maintenance: caught
+        # inside this transaction, so both are committed with the station's state.
+        failed = tuple(check for check, ok in zip(question.checks, answers, strict=True) if not ok)
+        card = Card("inspection_failed", refusal=refusal, failed=failed)
+    except DomainError as refusal:
+        card = Card.refused(refusal)  # the tool or the person changed since it was asked
+    else:
+        state.changed(station, Change.BORROW, loan, now)
+        card = Card("borrowed", loan=loan)
+    state.save(station)
+    return card
+
+
 def _end_session(station: Station, now: datetime.datetime, *, employee_id: int) -> Card | None:
     if station.session_employee_id != employee_id:
         return None  # the session of whoever badged in since the screen was brought up to date
     employee = station.session_employee
     station.session_employee = station.session_expires_at = None
+    state.withdraw_checklist(station)
     state.save(station)
     return Card("session_ended", employee=employee)
 

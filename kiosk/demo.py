@@ -1,4 +1,6 @@
-"""The demo crib: a dozen people and tools with fixed demo UIDs, so a newcomer can tap along."""
+"""The demo crib: a dozen people and tools with fixed demo UIDs, so a newcomer can tap along, with
+tools that show the crib's rules: an expired calibration, one in maintenance, one nearly due for
+calibration (lent with a warning) and one with a check before use."""
 
 import datetime
 
@@ -6,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.employees.models import Employee
-from inventory.items.models import Item, Tag
+from inventory.items.models import Category, Item, Tag
 from kiosk.models import Station
 
 STATION = "デモ端末"
@@ -38,7 +40,13 @@ ITEMS = [
     ("TO0010", "圧着ペンチ", "手工具", "工具棚 A-4"),
     ("TO0011", "デジタルマルチメータ", "電気計測器", "測定具棚 B-4"),
     ("TO0012", "ハイトゲージ 300mm", "測定具", "測定具棚 B-5"),
+    ("TO0013", "絶縁抵抗計 500V", "絶縁抵抗計", "測定具棚 B-4"),
 ]
+# The category whose tools the kiosk asks a check before use for.
+CHECKLIST = ("絶縁抵抗計", "テストリードに傷・断線がない\n測定前にゼロ点を確認した")
+# The tools the demo screen has buttons for (numbers as in tool_uid): the first ones, and those
+# that show the rules (3 calibration expired, 6 in maintenance, 12 nearly due, 13 checked).
+PANEL_TOOLS = (1, 2, 3, 4, 5, 6, 12, 13)
 
 
 def badge_uid(number: int) -> str:
@@ -53,6 +61,7 @@ def tool_uid(number: int) -> str:
 def seed() -> dict[str, int]:
     """Create or refresh the demo records; running it twice changes nothing the second time."""
     today = timezone.localdate()
+    Category.objects.update_or_create(name=CHECKLIST[0], defaults={"checklist": CHECKLIST[1]})
     for number, (code, name, reading, department) in enumerate(EMPLOYEES, start=1):
         employee, _ = Employee.objects.update_or_create(
             code=code, defaults={"name": name, "reading": reading, "department": department}
@@ -64,6 +73,11 @@ def seed() -> dict[str, int]:
         defaults = {"name": name, "category": category, "location": location}
         if code == "TO0003":
             defaults["calibration_due"] = today - datetime.timedelta(days=3)
+        if code == "TO0012":
+            defaults["calibration_due"] = today + datetime.timedelta(days=5)
+        if code == "TO0013":
+            # Back from maintenance at every start, should an NG have sent it there.
+            defaults["status"] = Item.Status.AVAILABLE
         if code == "TO0006":
             defaults["status"] = Item.Status.MAINTENANCE
         if code == "TO0004":

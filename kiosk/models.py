@@ -117,6 +117,17 @@ class Station(models.Model):
     )
     enrol_replace = models.BooleanField(default=False)
     enrol_expires_at = models.DateTimeField(null=True, blank=True)
+    # The check before use the screen asks: this person tapped this tool, whose category wants
+    # these checks answered before it is lent. The checks are kept as they were asked, so the
+    # question reads the same on every refresh without reading the category again.
+    checklist_item = models.ForeignKey(
+        Item, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    checklist_employee = models.ForeignKey(
+        Employee, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    checklist_checks = models.JSONField(default=list, blank=True)
+    checklist_expires_at = models.DateTimeField(null=True, blank=True)
     # Counts the changes of the tap state: a screen that fetched the state shows that answer
     # only if no newer state was pushed to it while the request was on its way.
     state_version = models.PositiveBigIntegerField(default=0, editable=False)
@@ -224,6 +235,8 @@ class ScanEvent(models.Model):
         RETURNED = "returned", _("Returned")
         HANDOVER = "handover", _("Handed over")
         AWAITING_BADGE = "awaiting_badge", _("Waiting for a badge")
+        # Not lent yet: the screen asks the tool's check before use (kiosk.actions answers it).
+        CHECKLIST = "checklist", _("Check before use asked")
         REFUSED = "refused", _("Refused")
         UNKNOWN_TAG = "unknown_tag", _("Unknown tag")
         IGNORED_REPEAT = "ignored_repeat", _("Repeat ignored")

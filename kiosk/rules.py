@@ -7,6 +7,10 @@ inventory.loans.services; this module only decides which use case a tap is.
 Custody moves only by someone's own deliberate act: a tool that is out comes back from its
 holder whenever it is tapped, also in another person's session. Taking a colleague's tool over
 is an explicit step the screen offers then (kiosk.actions.take_over), never a tap.
+
+A tool whose category has a check before use is not lent by a tap: the screen asks its checks
+(state.ask_checklist) and the person's answer lends it (kiosk.actions.answer_checklist). Only a
+live tap asks; one recorded late, from an offline kiosk, is refused, as nobody is there to answer.
 """
 
 import datetime
@@ -15,7 +19,12 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.core.errors import DomainError, EmployeeNotActive, TapBeforeLoan
+from inventory.core.errors import (
+    DomainError,
+    EmployeeNotActive,
+    InspectionRequired,
+    TapBeforeLoan,
+)
 from inventory.items.models import Item, Tag
 from inventory.items.services import enrol_tag
 from inventory.loans import services
@@ -84,8 +93,9 @@ def _badge(tap: Tap) -> None:
         _done(event, Outcome.SESSION_ENDED, _("Goodbye, %(name)s.") % {"name": employee.name})
         return
     # A new session starts fresh: what the screen offered about the last change (undo, take
-    # over, report damage) was for the person before.
+    # over, report damage) or asked (a check before use) was for the person before.
     state.withdraw_offers(station)
+    state.withdraw_checklist(station)
     station.session_employee = employee
     station.session_expires_at = tap.at + state.session_window()
     _done(event, Outcome.SESSION_STARTED, _("Hello, %(name)s.") % {"name": employee.name})
@@ -131,6 +141,10 @@ def _tool(tap: Tap) -> None:
                     Outcome.AWAITING_BADGE,
                     _("%(item)s: now tap your badge to borrow it.") % {"item": tool.item.name},
                 )
+    except InspectionRequired as question:
+        _refuse(event, question)
+        if _ask(tap, event.item, question):
+            _done(event, Outcome.CHECKLIST, question.message)
     except DomainError as refusal:
         _refuse(event, refusal)
 
@@ -156,6 +170,23 @@ def _borrow_tray(tap: Tap, waiting: list[int]) -> None:
         _refuse(event, tray[-1].refusal)
     if len(tray) > 1:
         event.message = " ".join(_line_message(line) for line in tray)
+    # One question at a time: the first tool of the tray that wants its checks answered is asked
+    # (the others are lent when tapped again); a tray of that one tool is just the question.
+    asked = next((line for line in tray if isinstance(line.refusal, InspectionRequired)), None)
+    if asked is not None and _ask(tap, asked.item, asked.refusal) and len(tray) == 1:
+        _done(event, Outcome.CHECKLIST, asked.refusal.message)
+
+
+def _ask(tap: Tap, item: Item, question: InspectionRequired) -> bool:
+    """Ask the tap's person the checks of `item` (the refusal carries them) on the screen, if
+    the tap is live; whether it asked."""
+    if not tap.event.live:
+        return False
+    checks = question.params["checks"]
+    state.ask_checklist(
+        tap.station, item=item, employee=tap.event.employee, checks=checks, at=tap.at
+    )
+    return True
 
 
 def _line_message(line: TrayTool) -> str:
@@ -170,11 +201,13 @@ def _borrowed(tap: Tap, loan: Loan) -> None:
 
 
 def _borrowed_message(loan: Loan) -> str:
-    return _("%(name)s borrowed %(item)s, due %(due)s.") % {
+    borrowed = _("%(name)s borrowed %(item)s, due %(due)s.") % {
         "name": loan.employee.name,
         "item": loan.item.name,
         "due": _local(loan.due_at),
     }
+    # What needs doing soon (a calibration due) is part of the answer the agent keeps.
+    return " ".join([borrowed, *(warning.message for warning in loan.warnings)])
 
 
 def _returned(tap: Tap, loan: Loan) -> None:
@@ -228,6 +261,7 @@ def _changed(tap: Tap, change: Change, loan: Loan) -> None:
 
 def _end_session(station: Station) -> None:
     station.session_employee = station.session_expires_at = None
+    state.withdraw_checklist(station)
 
 
 def _done(event: ScanEvent, outcome: str, message: str) -> None:

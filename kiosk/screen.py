@@ -20,14 +20,17 @@ Outcome = ScanEvent.Outcome
 class Card:
     """The big card after a button rather than a tap: what was done, or why it was not."""
 
-    # undone_borrow, undone_return, undone_take_over, taken_over, damage_reported,
-    # session_ended or refused
+    # borrowed (a check before use answered OK), inspection_failed (answered NG), undone_borrow,
+    # undone_return, undone_take_over, taken_over, damage_reported, session_ended or refused
     kind: str
     loan: Loan | None = None
     # Whom the card names besides the loan's person: who ended the session, or the colleague
     # a tool was taken over from.
     employee: Employee | None = None
+    # Why it was not done (refused, inspection_failed).
     refusal: DomainError | None = None
+    # The checks answered NG (inspection_failed), as the screen asked them.
+    failed: tuple[str, ...] = ()
 
     @classmethod
     def refused(cls, refusal: DomainError) -> "Card":
@@ -67,8 +70,10 @@ def screen_context(
     change = state.last_change(station, now)
     take_over = state.take_over_offer(station, now)
     enrolling = state.enrolling(station, now)
+    checklist = state.checklist(station, now)
     deadlines = {
         "session": station.session_expires_at if employee else None,
+        "checklist": station.checklist_expires_at if checklist else None,
         "waiting": station.waiting_expires_at if waiting else None,
         "undo": station.undo_expires_at if change else None,
         "enrol": station.enrol_expires_at if enrolling else None,
@@ -80,10 +85,11 @@ def screen_context(
     }
     # A repeat read is not news: the previous result stays on the screen.
     shown = None if result and result.outcome == Outcome.IGNORED_REPEAT else result
-    # The tools a badge borrowed from a tray of several, refusals first: a list cut short on a
-    # small screen still shows them. (A tray of one is shown as a single borrow.)
+    # The tools a badge borrowed from a tray of several, refusals first, then those lent with a
+    # warning: a list cut short on a small screen still shows them. (A tray of one is shown as
+    # a single borrow.)
     tray = getattr(shown, "tray", [])
-    tray = sorted(tray, key=lambda line: line.loan is not None) if len(tray) > 1 else []
+    tray = sorted(tray, key=_tray_order) if len(tray) > 1 else []
     return {
         "station": station,
         "now": now,
@@ -94,6 +100,7 @@ def screen_context(
         "change": change[0] if change else None,
         "change_loan": change[1] if change else None,
         "taker": take_over[1] if take_over else None,
+        "checklist": checklist,
         "enrol_target": (station.enrol_employee or station.enrol_item) if enrolling else None,
         "seconds_left": left,
         # The page asks for a fresh state when the first of these runs out.
@@ -128,6 +135,10 @@ def _sound(result: ScanEvent | None, tray: list, card: Card | None) -> str:
     return result.outcome or Outcome.REFUSED
 
 
+def _tray_order(line) -> tuple[bool, bool]:
+    return line.loan is not None, not (line.loan and line.loan.warnings)
+
+
 def _items_in_order(ids: list[int]) -> list[Item]:
     if not ids:
         return []
@@ -153,5 +164,5 @@ def _reader(station: Station, now: datetime.datetime) -> dict:
 
 def _demo_panel() -> dict:
     badges = [(demo.badge_uid(n), row[1]) for n, row in enumerate(demo.EMPLOYEES, start=1)]
-    tools = [(demo.tool_uid(n), row[1]) for n, row in enumerate(demo.ITEMS, start=1)]
-    return {"badges": badges[:6], "tools": tools[:8]}
+    tools = [(demo.tool_uid(n), demo.ITEMS[n - 1][1]) for n in demo.PANEL_TOOLS]
+    return {"badges": badges[:6], "tools": tools}

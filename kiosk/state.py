@@ -1,5 +1,6 @@
 """A station's tap state: whose session is open, which tools wait for a badge, the last UID read,
-the last change the screen can undo, the tag being enrolled; and the time windows that bound them.
+the last change the screen can undo, the check before use the screen asks, the tag being enrolled;
+and the time windows that bound them.
 
 The state lives on the Station row. It is read and written only with that row locked (`lock`),
 so the taps, buttons and enrolments of one kiosk happen one after another whichever server
@@ -9,10 +10,12 @@ which the kiosk page tells a state it fetched from a newer one that was pushed m
 
 import datetime
 import functools
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from inventory.employees.models import Employee
+from inventory.items.models import Item
 from inventory.loans.models import Loan
 from kiosk.models import Change, Station
 
@@ -25,8 +28,15 @@ UNDO_WINDOW = datetime.timedelta(seconds=60)
 ENROL_WINDOW = datetime.timedelta(seconds=60)
 
 # What the tap rules and the screen read of the state's relations, loaded with the station: the
-# session's person, and the loan of the last change with its tool and person.
-RELATED = ("session_employee", "undoable_loan__item", "undoable_loan__employee")
+# session's person, the loan of the last change with its tool and person, and the tool and person
+# of the check before use asked.
+RELATED = (
+    "session_employee",
+    "undoable_loan__item",
+    "undoable_loan__employee",
+    "checklist_item",
+    "checklist_employee",
+)
 
 # The columns a tap, a button or an enrolment writes.
 FIELDS = [
@@ -43,6 +53,10 @@ FIELDS = [
     "enrol_item",
     "enrol_replace",
     "enrol_expires_at",
+    "checklist_item",
+    "checklist_employee",
+    "checklist_checks",
+    "checklist_expires_at",
 ]
 
 
@@ -143,6 +157,42 @@ def take_over_offer(station: Station, at: datetime.datetime) -> tuple[Loan, Empl
     if returned is not None and taker is not None and returned.employee_id != taker.pk:
         return returned, taker
     return None
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """The check before use the screen asks `employee` about `item`: its `checks` in order."""
+
+    item: Item
+    employee: Employee
+    checks: list[str]
+
+
+def checklist(station: Station, at: datetime.datetime) -> Checklist | None:
+    """The check before use the screen asks at `at`: until it runs out, and only while the
+    session of the person who tapped the tool is open (Done, or another badge, ends it)."""
+    expires = station.checklist_expires_at
+    asked = station.checklist_item_id and expires and at < expires
+    session = station.session_expires_at and at < station.session_expires_at
+    if not (asked and session and station.session_employee_id == station.checklist_employee_id):
+        return None
+    return Checklist(station.checklist_item, station.checklist_employee, station.checklist_checks)
+
+
+def ask_checklist(
+    station: Station, *, item: Item, employee: Employee, checks: list[str], at: datetime.datetime
+) -> None:
+    """The screen asks `employee` the `checks` of `item` for a session window: one question
+    at a time, so a tool tapped later replaces the one asked before."""
+    station.checklist_item, station.checklist_employee = item, employee
+    station.checklist_checks = list(checks)
+    station.checklist_expires_at = at + session_window()
+
+
+def withdraw_checklist(station: Station) -> None:
+    """The screen stops asking the check before use (answered, or its person has gone)."""
+    station.checklist_item = station.checklist_employee = station.checklist_expires_at = None
+    station.checklist_checks = []
 
 
 def enrolling(station: Station, at: datetime.datetime) -> bool:

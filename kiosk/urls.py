@@ -11,5 +11,6 @@ urlpatterns = [
     path("take-over/", views.take_over, name="take-over"),
     path("damage/", views.report_damage, name="damage"),
     path("end/", views.end_session, name="end"),
+    path("checklist/", views.answer_checklist, name="checklist"),
     path("demo-tap/", views.demo_tap, name="demo-tap"),
 ]

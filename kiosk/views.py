@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from inventory.core.logging import bind_log_context
 from inventory.core.uids import is_uid, normalize_uid
+from inventory.items.models import CHECKLIST_MAX_CHECKS
 from kiosk import actions, pairing
 from kiosk.models import ScanEvent, Station
 from kiosk.scans import Scan, record_scans
@@ -115,21 +116,46 @@ def end_session(request: HttpRequest) -> HttpResponse:
     return _act(request, actions.end_session, employee_id="employee")
 
 
-def _act(request: HttpRequest, action, **fields: str) -> HttpResponse:
+@require_POST
+def answer_checklist(request: HttpRequest) -> HttpResponse:
+    """The check before use answered: the tool and the person as the question showed them, and
+    `answer-0`, `answer-1`… (ok or ng), one per check in order."""
+    return _act(
+        request, actions.answer_checklist, answers=True, item_id="item", employee_id="employee"
+    )
+
+
+def _act(request: HttpRequest, action, *, answers: bool = False, **fields: str) -> HttpResponse:
     """A button names what it acts on, as the screen showed it (`fields`: argument -> form
-    field): 204 when done, 409 when the station has moved on or the action was refused (the
-    screen is pushed its current state either way)."""
+    field; with `answers`, the answers to a checklist too): 204 when done, 409 when the station
+    has moved on or the action was refused (the screen is pushed its current state either way)."""
     station, monitor = _station(request)
     if station is None or monitor:
         return HttpResponse(status=403)
-    ids = {}
+    named = {}
     for argument, name in fields.items():
         value = request.POST.get(name, "")
         if not value.isdecimal() or len(value) > 18:  # an id, within the database's integers
             return HttpResponseBadRequest(name)
-        ids[argument] = int(value)
-    done = action(station=station, **ids)
+        named[argument] = int(value)
+    if answers:
+        named["answers"] = _answers(request.POST)
+        if not named["answers"]:
+            return HttpResponseBadRequest("answer")
+    done = action(station=station, **named)
     return HttpResponse(status=204 if done else 409)
+
+
+def _answers(form) -> list[bool]:
+    """True for OK, False for NG, in the checklist's order; empty when they are malformed."""
+    said = {"ok": True, "ng": False}
+    answers = []
+    while f"answer-{len(answers)}" in form:
+        value = form[f"answer-{len(answers)}"]
+        if value not in said or len(answers) == CHECKLIST_MAX_CHECKS:
+            return []
+        answers.append(said[value])
+    return answers
 
 
 @require_POST

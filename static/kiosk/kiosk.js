@@ -1,5 +1,5 @@
 // The kiosk page's small behaviours: clock, countdowns, sounds, fitting a screen that cannot
-// scroll, the way back to the server's language, and the offline mode.
+// scroll, the check before use, the way back to the server's language, and the offline mode.
 // Everything the server decides arrives as HTML over the WebSocket (htmx ws extension).
 (function () {
   "use strict";
@@ -73,6 +73,8 @@
     undone_take_over: [[880, 0.09], [660, 0.14]],
     damage_reported: [[740, 0.12], [0, 0.05], [740, 0.12]],
     awaiting_badge: [[740, 0.12]],
+    checklist: [[740, 0.1], [988, 0.1], [740, 0.1]],
+    inspection_failed: [[740, 0.12], [0, 0.05], [740, 0.12]],
     refused: [[220, 0.18], [0, 0.06], [220, 0.28]],
     unknown_tag: [[330, 0.15], [262, 0.25]],
   };
@@ -166,6 +168,45 @@
     }
   }
 
+  // --- The check before use -----------------------------------------------------------
+  // One check at a time, the current one shown large: OK or NG answers it and moves to the
+  // next, Back takes the last answer back. All OK sends the answers at once (the tool is lent, and Undo is
+  // offered as after any borrow); with an NG the person presses "send it to maintenance" first.
+  // The answers stay in the page until sent, also when a push draws the same question again (a
+  // timer, another tap); another question, or none, starts afresh.
+  let asked = { question: null, answers: [] };
+  function drawChecklist() {
+    const form = document.getElementById("kiosk-checklist");
+    const question = form ? form.dataset.question : null;
+    if (question !== asked.question) asked = { question, answers: [] };
+    if (!form) return;
+    const answers = asked.answers;
+    const rows = [...form.querySelectorAll(".checks li")];
+    rows.forEach((row, n) => {
+      row.classList.toggle("is-current", n === answers.length);
+      row.dataset.said = answers[n] || "";
+      row.querySelector("input").value = answers[n] || "";
+    });
+    form.classList.toggle("is-done", answers.length === rows.length);
+    form.classList.toggle("has-ng", answers.includes("ng"));
+    form.querySelector("[data-back]").disabled = answers.length === 0;
+    fit(document.getElementById("kiosk-main")); // a longer check may leave no room for the hint
+  }
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("#kiosk-checklist button[type=button]");
+    if (!button || root.dataset.monitor === "1") return;
+    const count = button.form.querySelectorAll(".checks li").length;
+    if (button.hasAttribute("data-back")) {
+      asked.answers.pop();
+    } else if (asked.answers.length < count) {
+      asked.answers.push(button.dataset.answer);
+    }
+    drawChecklist();
+    if (button.dataset.answer && asked.answers.length === count && !asked.answers.includes("ng")) {
+      button.form.requestSubmit();
+    }
+  });
+
   // --- Back to the server's language ----------------------------------------------------
   // A language chosen on the kiosk is for the session it was chosen in (or, chosen on the idle
   // screen, for the next one). When that session ends, when someone else badges in, or when
@@ -241,6 +282,7 @@
     if (el.id === "kiosk-main") {
       watchSizes();
       followSession(el);
+      drawChecklist();
     }
     if (el.id === "kiosk-result") {
       watchSizes();
@@ -325,6 +367,7 @@
   wakeAudio();
   watchSizes();
   followSession(document.getElementById("kiosk-main"));
+  drawChecklist();
   scheduleRefresh(document.getElementById("kiosk-timer"));
   tick();
   setInterval(tick, 250);

@@ -3,14 +3,17 @@ scroll (gloves cannot), nothing cut off or outside the screen, buttons at least 
 
 One browser with one page per display size, each paired to a station of its own; the states are
 made through the real server (taps on the agent's API, the screen's buttons, an enrolment, the
-server stopped). Screenshots of each state land in the run's screenshot folder.
+server stopped). The crib's rules are there with their longest words: a loan limit naming three
+tools, overdue tools, a qualification, an expired calibration, a warning, and a check before use
+of five checks, asked, answered NG and refused. Screenshots of each state land in the run's
+screenshot folder.
 """
 
 import csv
 import json
 import urllib.request
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -28,6 +31,30 @@ NAMES = [
     "Torque wrench 40-200 N·m 3/8 {n:02d}",
 ]
 PEOPLE = ["長谷川 左衛門三郎太", "Alexandra Montgomery-Smith"]
+# The tools that show the crib's rules, numbered after the HELD + 2 ordinary ones of a station:
+# four of a category with a limit of three, one that needs a qualification nobody holds, one
+# past its calibration, one nearly due, one checked before use, three borrowed long ago by the
+# person with overdue tools, and one that person taps.
+LIMITED, QUALIFIED, EXPIRED, DUE_SOON, CHECKED = 14, 18, 19, 20, 21
+OVERDUE, SPARE = [22, 23, 24], 25
+RULES = dict.fromkeys(range(LIMITED, LIMITED + 4), "Limited") | {
+    QUALIFIED: "Qualified",
+    CHECKED: "Checked",
+}
+# Five checks of about 25 characters.
+CHECKS = [
+    "テストリードの被覆に傷・割れ・断線がないことを確認",
+    "測定前にゼロ点調整を行い表示がゼロになることを確認",
+    "本体ケースに割れ・変形・焼け跡がないことを目で確認",
+    "Probe tips clean and tight",
+    "Battery shows two bars or more",
+]
+CATEGORIES = [
+    ["name", "loan_limit", "qualification", "checklist"],
+    ["Limited", "3", "", ""],
+    ["Qualified", "", "トルク工具 社内講習（2日間）修了", ""],
+    ["Checked", "", "", "\n".join(CHECKS)],
+]
 AGENT_STATUS = {
     "server_reachable": False,
     "outbox_depth": 3,
@@ -42,6 +69,22 @@ for n in range({count}):
     station, token, code = actions.create_station(name=f"Layout {{n}}")
     made.append({{"token": token, "pair_url": pairing.pair_url(code)}})
 print(json.dumps(made))
+"""
+OVERDUE_LOANS = """
+import datetime
+from django.utils import timezone
+from inventory.employees.models import Employee
+from inventory.items.models import Item
+from inventory.loans import services
+from inventory.loans.models import Door
+long_ago = timezone.now() - datetime.timedelta(days=3)
+for station in range({count}):
+    person = Employee.objects.get(code=f"L{{station}}P3")
+    for n in {tools}:
+        services.borrow(
+            item=Item.objects.get(code=f"L{{station}}T{{n}}"), employee=person, door=Door.API,
+            at=long_ago, due_at=long_ago + datetime.timedelta(hours=8),
+        )
 """
 ENROL = """
 from inventory.items.models import Item
@@ -92,27 +135,48 @@ MEASURE = """() => {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("layout-data")
-    # A long session: the states are looked at one after another on four screens.
-    live = LiveServer("e2e_layout", env={"KIOSK_SESSION_SECONDS": "900"})
+    # A long session: the states are looked at one after another on four screens. A person
+    # with an overdue tool may not borrow.
+    live = LiveServer(
+        "e2e_layout", env={"KIOSK_SESSION_SECONDS": "900", "LOAN_BLOCK_WHEN_OVERDUE": "1"}
+    )
     live.setup()
     employees, items = folder / "employees.csv", folder / "items.csv"
+    categories = folder / "categories.csv"
+    with categories.open("w", newline="") as rules:
+        csv.writer(rules).writerows(CATEGORIES)
+    today = date.today()
+    calibration = {EXPIRED: today - timedelta(days=1), DUE_SOON: today + timedelta(days=3)}
     with employees.open("w", newline="") as people, items.open("w", newline="") as tools:
         people_csv, tools_csv = csv.writer(people), csv.writer(tools)
         people_csv.writerow(["code", "name", "uids"])
-        tools_csv.writerow(["code", "name", "status", "uids"])
+        tools_csv.writerow(["code", "name", "status", "uids", "category", "calibration_due"])
         for station in range(2 * len(SIZES)):
-            for who in range(2):
+            for who in range(4):
                 people_csv.writerow(
                     [f"L{station}P{who}", PEOPLE[(station + who) % 2], badge(station, who)]
                 )
-            for n in range(HELD + 2):
-                # The last tool of each station is in maintenance: tapping it is refused.
+            for n in range(SPARE + 1):
+                # The last ordinary tool of each station is in maintenance: tapping it is refused.
                 status = "maintenance" if n == HELD + 1 else "available"
                 name = NAMES[n % 2].format(n=n)
-                tools_csv.writerow([f"L{station}T{n}", name, status, tool(station, n)])
-    live.manage("import_master", "--employees", str(employees), "--items", str(items))
+                due = calibration.get(n, "")
+                tools_csv.writerow(
+                    [f"L{station}T{n}", name, status, tool(station, n), RULES.get(n, ""), due]
+                )
+    live.manage(
+        "import_master",
+        "--employees",
+        str(employees),
+        "--items",
+        str(items),
+        "--categories",
+        str(categories),
+    )
+    stations = 2 * len(SIZES)
+    live.manage("shell", "--no-imports", "-c", OVERDUE_LOANS.format(count=stations, tools=OVERDUE))
     # What create_station does, for all the stations in one go (a second each adds up).
-    made = live.manage("shell", "--no-imports", "-c", CREATE_STATIONS.format(count=2 * len(SIZES)))
+    made = live.manage("shell", "--no-imports", "-c", CREATE_STATIONS.format(count=stations))
     live.stations = json.loads(made)
     live.start()
     try:
@@ -176,7 +240,7 @@ class Screen:
         made = server.stations[station]
         self.token = made["token"]
         pair(self.page, server.url + made["pair_url"])
-        self.page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+        self.page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden")
 
     def tap(self, server, *uids):
         return post_taps(server, self.token, *uids)
@@ -261,6 +325,46 @@ def test_every_state_of_the_screen_fits_every_kiosk_display(server, browser, scr
         for screen in screens:
             screen.put_card_away()
         look("take-over-question", language, "#kiosk-actions .take-over")
+
+        # The crib's rules: each refusal, the warning, the check before use.
+        for screen in screens:
+            s = screen.station
+            limited = [tool(s, n) for n in range(LIMITED, LIMITED + 4)]
+            assert screen.tap(server, badge(s, 2), *limited)[-1] == "refused"
+        look("limit-reached", language, "#kiosk-result[data-code=LIMIT_REACHED]")
+
+        for screen in screens:
+            assert screen.tap(server, badge(screen.station, 3), tool(screen.station, SPARE)) == [
+                "session_started",
+                "refused",
+            ]
+        look("has-overdue", language, "#kiosk-result[data-code=HAS_OVERDUE]")
+
+        for screen in screens:
+            screen.tap(server, badge(screen.station, 0), tool(screen.station, QUALIFIED))
+        look("not-qualified", language, "#kiosk-result[data-code=NOT_QUALIFIED]")
+
+        for screen in screens:
+            screen.tap(server, tool(screen.station, EXPIRED))
+        look("calibration-expired", language, "#kiosk-result[data-code=CALIBRATION_EXPIRED]")
+
+        for screen in screens:
+            assert screen.tap(server, tool(screen.station, DUE_SOON)) == ["borrowed"]
+        look("calibration-due-soon", language, "#kiosk-result.result--borrowed.is-warning")
+
+        for screen in screens:
+            screen.put_card_away()
+            assert screen.tap(server, tool(screen.station, CHECKED)) == ["checklist"]
+        look("checklist", language, "#kiosk-checklist li.is-current")
+
+        for screen in screens:
+            for _check in CHECKS:
+                screen.page.click("#kiosk-checklist [data-answer=ng]")
+        look("checklist-all-ng", language, "#kiosk-checklist.is-done.has-ng")
+
+        for screen in screens:
+            screen.page.click("#kiosk-checklist .send-ng")
+        look("inspection-failed", language, "#kiosk-result.result--inspection_failed")
 
         enrol(server, [screen.station for screen in screens])
         look("enrolment", language, "#kiosk-main.enrol")

@@ -1,4 +1,5 @@
-"""Twenty kiosks tapping one tool at the same instant, on PostgreSQL with a connection each."""
+"""Twenty kiosks tapping one tool at the same instant, or one answer pressed twenty times, on
+PostgreSQL with a connection each."""
 
 import itertools
 import threading
@@ -8,11 +9,11 @@ from collections import Counter
 from django.db import connection, transaction
 from django.utils import timezone
 
-from inventory.loans.models import Loan, LoanEvent
+from inventory.loans.models import Inspection, Loan, LoanEvent
 from kiosk import actions
 from kiosk.models import Station
 from kiosk.scans import Scan, record_scans
-from tests.factories import BadgeFactory, ToolTagFactory
+from tests.factories import BadgeFactory, CategoryFactory, ToolTagFactory
 from tests.inventory.loans.test_concurrency import THREADS, race
 
 
@@ -73,3 +74,28 @@ def test_a_batch_that_waited_for_the_station_sees_the_session_the_other_one_open
 
     assert outcome == ["borrowed"]
     assert Loan.objects.get().employee == badge.employee
+
+
+def test_a_check_before_use_answered_twenty_times_at_once_lends_once(postgres):
+    # A glove that presses twice, or two browsers paired to one kiosk: one answer is taken.
+    station = actions.create_station(name="Line 1")[0]
+    CategoryFactory(name="Meggers", checklist="Cable undamaged\nZero checked")
+    badge, tool = BadgeFactory(), ToolTagFactory(item__category="Meggers")
+    tap(station, badge.uid, timezone.now())
+    assert tap(station, tool.uid, timezone.now()).outcome == "checklist"
+    taken = []
+
+    def work(i):
+        answer = actions.answer_checklist(
+            station=station,
+            item_id=tool.item_id,
+            employee_id=badge.employee_id,
+            answers=[True, True],
+        )
+        taken.append(answer)
+
+    assert race(work) == Counter({"ok": THREADS})
+
+    assert Counter(taken) == Counter({True: 1, False: THREADS - 1})
+    assert Loan.objects.get().employee == badge.employee
+    assert Inspection.objects.count() == 1

@@ -11,6 +11,7 @@ from django.utils import timezone
 from inventory.loans import services
 from inventory.loans.models import Door, Loan
 from kiosk import actions
+from kiosk.models import Station
 from tests.factories import (
     BadgeFactory,
     CategoryFactory,
@@ -104,17 +105,29 @@ def test_an_expired_calibration_is_refused_when_the_tool_is_tapped_alone(taps):
     assert "calibration was due on" in result["message"]
 
 
-def test_a_tool_with_a_checklist_is_refused_until_the_kiosk_asks_it(taps):
-    # The screen that asks the checks comes with the kiosk's rework; until then the tap says
-    # why the tool is not lent.
+def test_a_tool_with_a_checklist_is_not_lent_by_the_tap_the_kiosk_asks_its_checks(taps):
     CategoryFactory(name="Meggers", checklist="Cable undamaged\nZero checked")
-    results = taps(BadgeFactory().uid, ToolTagFactory(item__category="Meggers").uid)
-    assert results[1]["outcome"] == "refused"
+    tool = ToolTagFactory(item__category="Meggers")
+
+    results = taps(BadgeFactory().uid, tool.uid)
+
+    assert results[1]["outcome"] == "checklist"
     assert "answer its 2 checks" in results[1]["message"]
+    assert not Loan.objects.exists()
+    # The screen asks them; its answer lends the tool (tests/kiosk/test_checklist.py).
+    station = Station.objects.get()
+    assert (station.checklist_item, station.checklist_checks) == (
+        tool.item,
+        ["Cable undamaged", "Zero checked"],
+    )
 
 
-def test_an_instrument_nearly_due_is_lent_at_the_kiosk(taps, settings):
+def test_an_instrument_nearly_due_is_lent_at_the_kiosk_with_the_warning(taps, settings):
     settings.CALIBRATION_WARN_DAYS = 14
-    tool = ToolTagFactory(item__calibration_due=timezone.localdate() + datetime.timedelta(days=2))
+    tool = ToolTagFactory(
+        item__name="Caliper",
+        item__calibration_due=timezone.localdate() + datetime.timedelta(days=2),
+    )
     results = taps(BadgeFactory().uid, tool.uid)
     assert results[1]["outcome"] == "borrowed"
+    assert "Caliper is due for calibration on" in results[1]["message"]

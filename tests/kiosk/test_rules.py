@@ -13,7 +13,7 @@ from kiosk import actions, state
 from kiosk.metrics import TAP_SECONDS
 from kiosk.models import ScanEvent, Station
 from kiosk.scans import Scan, record_scans
-from tests.factories import BadgeFactory, ToolTagFactory
+from tests.factories import BadgeFactory, CategoryFactory, ToolTagFactory
 from tests.kiosk.conftest import T0, seconds
 
 pytestmark = pytest.mark.django_db
@@ -445,3 +445,99 @@ def test_taps_after_an_enrolment_in_the_same_batch_see_the_new_tag_and_not_the_o
     results = record_scans(station=station, scans=scans, sent_at=sent, received_at=sent)
 
     assert [r.outcome for r in results] == ["enrolled", "session_started", "unknown_tag"]
+
+
+# A tool whose category has a check before use is not lent by a tap: the screen asks its checks.
+
+
+@pytest.fixture
+def megger():
+    CategoryFactory(name="Meggers", checklist="Cable undamaged\nZero checked")
+    return ToolTagFactory(uid="1D00000003", item__name="Megger", item__category="Meggers")
+
+
+def question(station, at):
+    return state.checklist(Station.objects.get(pk=station.pk), at)
+
+
+def test_a_tool_with_a_checklist_tapped_in_a_session_is_asked_not_lent(tap, station, alice, megger):
+    tap(alice.uid, T0)
+    result = tap(megger.uid, T0 + seconds(5))
+    assert result.outcome == "checklist"
+    assert not Loan.objects.exists()
+    asked = question(station, T0 + seconds(6))
+    assert (asked.item, asked.employee, asked.checks) == (
+        megger.item,
+        alice.employee,
+        ["Cable undamaged", "Zero checked"],
+    )
+    # Asked for a session window from the tap, which the tap extended as any other does.
+    assert question(station, T0 + seconds(34.999)) is not None
+    assert question(station, T0 + seconds(35)) is None
+    assert session_of(station)[1] == T0 + seconds(35)
+
+
+def test_a_tool_with_a_checklist_on_the_tray_is_asked_when_the_badge_comes_the_others_lent(
+    tap, station, alice, wrench, megger, gauge
+):
+    for n, tool in enumerate([wrench, megger, gauge]):
+        tap(tool.uid, T0 + seconds(3 * n))
+
+    result = tap(alice.uid, T0 + seconds(10))
+
+    assert result.outcome == "borrowed"
+    assert {loan.item for loan in Loan.objects.open()} == {wrench.item, gauge.item}
+    assert question(station, T0 + seconds(11)).item == megger.item
+
+
+def test_a_tray_of_only_a_tool_with_a_checklist_is_just_the_question(tap, station, alice, megger):
+    assert tap(megger.uid, T0).outcome == "awaiting_badge"
+    assert tap(alice.uid, T0 + seconds(3)).outcome == "checklist"
+    assert question(station, T0 + seconds(4)).employee == alice.employee
+    assert not Loan.objects.exists()
+
+
+def test_of_two_tools_with_a_checklist_on_the_tray_the_first_is_asked(tap, station, alice, megger):
+    second = ToolTagFactory(item__category="Meggers")
+    tap(megger.uid, T0)
+    tap(second.uid, T0 + seconds(3))
+    assert tap(alice.uid, T0 + seconds(6)).outcome == "refused"  # neither could be lent
+    assert question(station, T0 + seconds(7)).item == megger.item
+
+
+def test_a_late_tap_of_a_tool_with_a_checklist_is_refused_without_asking(station, alice, megger):
+    # Read while the kiosk was offline: nobody stands at the screen to answer now.
+    earlier = T0 - seconds(300)
+    scans = [
+        Scan(id=uuid.uuid4(), raw_id=str(n), uid=uid, read_at=earlier + seconds(3 * n))
+        for n, uid in enumerate([alice.uid, megger.uid])
+    ]
+    results = record_scans(station=station, scans=scans, sent_at=T0, received_at=T0)
+    assert [r.outcome for r in results] == ["session_started", "refused"]
+    assert Station.objects.get(pk=station.pk).checklist_item is None
+
+
+@pytest.mark.parametrize("next_badge", ["bob", "alice"])
+def test_the_next_badge_withdraws_the_question(tap, station, alice, bob, megger, next_badge):
+    tap(alice.uid, T0)
+    tap(megger.uid, T0 + seconds(3))
+    tap({"alice": alice, "bob": bob}[next_badge].uid, T0 + seconds(6))  # a new session, or Done
+    assert question(station, T0 + seconds(7)) is None
+    assert Station.objects.get(pk=station.pk).checklist_item is None
+
+
+def test_another_tool_with_a_checklist_replaces_the_question(tap, station, alice, megger):
+    other = ToolTagFactory(item__name="Other megger", item__category="Meggers")
+    tap(alice.uid, T0)
+    tap(megger.uid, T0 + seconds(3))
+    tap(other.uid, T0 + seconds(6))
+    assert question(station, T0 + seconds(7)).item == other.item
+
+
+def test_a_return_while_the_question_is_asked_leaves_it_asked(tap, station, alice, bob, megger):
+    tool = ToolTagFactory()
+    services.borrow(item=tool.item, employee=bob.employee, door=Door.API, at=T0)
+    tap(alice.uid, T0 + seconds(60))
+    tap(megger.uid, T0 + seconds(63))
+    assert tap(tool.uid, T0 + seconds(66)).outcome == "returned"
+    assert question(station, T0 + seconds(67)).item == megger.item

@@ -99,7 +99,9 @@ def configure(root: Path, modules: list[str]) -> None:
         "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x"],
         "also_copy": ["config", "templates", "static", "locale", "manage.py"],
     }
-    lines = ["", "[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
+    lines = ["", "[tool.mutmut]"] + [
+        f"{key} = {json.dumps(value)}" for key, value in config.items()
+    ]
     with (root / "pyproject.toml").open("a") as pyproject:
         pyproject.write("\n".join(lines) + "\n")
 
