@@ -279,6 +279,18 @@ BACKUP_KEEP = env_int("BACKUP_KEEP", 30, minimum=1)
 BACKUP_TIME = env_time("BACKUP_TIME", "02:30")
 # /readyz and the alert rule call a backup stale after a day plus a margin for a slow night.
 BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26, minimum=1)
+# Signs every archive's manifest; restore and verify_backup refuse archives that do not verify.
+# Empty: a key derived from SECRET_KEY. A disaster-recovery server given the same value (or the
+# same SECRET_KEY) restores its predecessor's archives (deploy/README.md, "Backup keys").
+BACKUP_SIGNING_KEY = env_str("BACKUP_SIGNING_KEY")
+# Set: archives are encrypted as a whole (AES-256-GCM); without it no archive can be read back.
+BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY")
+for _name in ("BACKUP_SIGNING_KEY", "BACKUP_ENCRYPTION_KEY"):
+    if globals()[_name] and len(globals()[_name]) < 32:
+        raise ImproperlyConfigured(
+            f"{_name} must be at least 32 random characters, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+        )
 # Raw taps are pruned after this; loans and their history are never pruned.
 SCAN_RETENTION_DAYS = env_int("SCAN_RETENTION_DAYS", 365, minimum=1)
 REMINDER_TIME = env_time("REMINDER_TIME", "08:30")
