@@ -5,6 +5,8 @@ in-memory channel layer and a SQLite huey. Production sets DATABASE_URL and REDI
 deploy/env.example for every variable and README.md for the table.
 """
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +15,7 @@ import redis
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from huey import RedisHuey, SqliteHuey
+from huey.serializer import SignedSerializer
 
 from config.env import (
     database_from_url,
@@ -143,14 +146,27 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)
+# huey's messages are pickles: signed, so whoever can write to a passwordless Redis cannot make
+# the consumer unpickle (run) what they like. The key is derived from SECRET_KEY (never the key
+# itself); web and huey processes share it through the same environment file.
+HUEY_SIGNING_KEY = (
+    env_str("HUEY_SIGNING_KEY")
+    or hmac.new(
+        SECRET_KEY.encode(), b"toolcrib huey message signing key v1", hashlib.sha256
+    ).hexdigest()
+)
+_huey_options = {
+    "immediate": HUEY_IMMEDIATE,
+    "serializer": SignedSerializer(secret=HUEY_SIGNING_KEY, salt="toolcrib-huey"),
+}
 if REDIS_URL:
     HUEY = RedisHuey(
         "toolcrib",
         connection_pool=redis.ConnectionPool.from_url(REDIS_URL, **REDIS_CONNECTION),
-        immediate=HUEY_IMMEDIATE,
+        **_huey_options,
     )
 else:
-    HUEY = SqliteHuey("toolcrib", filename=str(VAR_DIR / "huey.sqlite3"), immediate=HUEY_IMMEDIATE)
+    HUEY = SqliteHuey("toolcrib", filename=str(VAR_DIR / "huey.sqlite3"), **_huey_options)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
