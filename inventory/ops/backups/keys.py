@@ -9,11 +9,10 @@ archives.
 
 import hashlib
 import hmac
+import os
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-
-from config.env import env_str
 
 _SIGNING_LABEL = b"toolcrib backup manifest signing key v1"
 _KEY_ID_LABEL = b"toolcrib backup key id v1"
@@ -27,7 +26,7 @@ def signing_key() -> bytes:
     configured = settings.BACKUP_SIGNING_KEY
     if configured:
         return configured.encode()
-    if not settings.DEBUG and not env_str("SECRET_KEY"):
+    if not settings.DEBUG and not os.environ.get("SECRET_KEY", "").strip():
         # Without SECRET_KEY the settings make up a throwaway key per process: an archive signed
         # with it could never be verified again, not even by this server.
         raise MissingKey(
