@@ -11,8 +11,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,7 +75,7 @@ def restore_archive(
         if not confirm(manifest):
             raise RestoreCancelled
         safety = _safety_backup(progress)
-        kept = _current_private_rows()
+        kept = private.current_rows()
         try:
             database.restore(files[manifest["database"]["file"]], manifest["tables"], progress)
         except databases.DatabaseError as error:
@@ -96,7 +95,7 @@ def restore_archive(
                 % {"count": len(pending)}
             )
             call_command("migrate", interactive=False, verbosity=0)
-        _put_back_private_rows(kept)
+        private.put_back(kept)
         record_restore(
             archive=str(path),
             taken_at=datetime.datetime.fromisoformat(manifest["created_at"]),
@@ -251,43 +250,6 @@ def _refuse_foreign_tables(path: Path, tables) -> None:
             )
             % {"archive": path.name, "tables": ", ".join(repr(t[:64]) for t in foreign[:5])}
         )
-
-
-def _current_private_rows() -> list[tuple]:
-    """The sessions and tokens as they are now: the archive has none (private.py), and the
-    restore must neither log everybody out nor bring back revoked tokens of older archives."""
-    return [(model, list(model.objects.values())) for model in private.models()]
-
-
-def _put_back_private_rows(kept: list[tuple]) -> None:
-    """Replace whatever the archive brought (older archives still carried these rows) with the
-    rows from before the restore. A token of a user the archive does not have is dropped."""
-    with transaction.atomic():
-        for model, _rows in reversed(kept):
-            model.objects.all().delete()
-        kept_pks: dict = {}
-        for model, rows in kept:
-            rows = _with_parents(model, rows, kept_pks)
-            model.objects.bulk_create([model(**row) for row in rows], batch_size=500)
-            kept_pks[model] = {row[model._meta.pk.attname] for row in rows}
-        with connection.cursor() as cursor:
-            for statement in connection.ops.sequence_reset_sql(no_style(), [m for m, _r in kept]):
-                cursor.execute(statement)
-
-
-def _with_parents(model, rows: list[dict], kept_pks: dict) -> list[dict]:
-    """The rows whose foreign keys point at rows that exist after the restore."""
-    for relation in model._meta.concrete_fields:
-        if not relation.is_relation:
-            continue
-        parent, column = relation.related_model, relation.attname
-        wanted = {row[column] for row in rows if row[column] is not None}
-        if parent in kept_pks:
-            there = kept_pks[parent]
-        else:
-            there = set(parent._default_manager.filter(pk__in=wanted).values_list("pk", flat=True))
-        rows = [row for row in rows if row[column] is None or row[column] in there]
-    return rows
 
 
 def _unknown_migrations(applied: list) -> list[str]:

@@ -12,6 +12,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from inventory.ops import tasks
+from inventory.ops.backups import private
 from inventory.ops.models import PeriodicRun
 from tests.inventory.ops.archives import make_backup, manifest_of, read_members
 
@@ -86,3 +87,35 @@ def test_the_nightly_job_clears_expired_sessions_and_tokens_and_keeps_live_ones(
     assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [fresh_jti]
     assert list(BlacklistedToken.objects.values_list("token__jti", flat=True)) == [fresh_jti]
     assert PeriodicRun.objects.get(job="clear_expired_credentials").succeeded
+
+
+def test_after_restoring_an_older_archive_its_sessions_go_and_its_revoked_tokens_stay_revoked(
+    admin_user,
+):
+    """Archives from before this change still carried sessions and tokens."""
+    current_session = a_session(n="current")
+    current_jti = a_blacklisted_refresh_token(admin_user)
+    kept = private.current_rows()
+    # What restoring such an archive leaves in the tables: its own rows, under the same ids.
+    Session.objects.all().delete()
+    OutstandingToken.objects.all().delete()
+    a_session(n="archived")
+    (same_id,) = [row["id"] for row in kept["token_blacklist_outstandingtoken"]]
+    archived = OutstandingToken.objects.create(
+        id=same_id,
+        jti="archived-jti",
+        token="archived.token.text",
+        user=admin_user,
+        expires_at=timezone.now() + datetime.timedelta(days=1),
+    )
+    BlacklistedToken.objects.create(token=archived)
+    archived_jti = archived.jti
+
+    private.put_back(kept)
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == [current_session]
+    assert set(BlacklistedToken.objects.values_list("token__jti", flat=True)) == {
+        current_jti,
+        archived_jti,
+    }
+    assert OutstandingToken.objects.get(jti=current_jti).user == admin_user

@@ -140,3 +140,14 @@ def test_a_table_the_project_does_not_have_is_refused_before_any_sql(crib, capsy
         call_command("verify_backup", str(archive))
 
     assert live_stats() == before
+
+
+def test_without_a_secret_key_in_the_environment_no_archive_is_signed_with_a_throwaway_one(
+    crib, monkeypatch, settings
+):
+    # The settings make up a random SECRET_KEY per process then: nothing could verify it later.
+    monkeypatch.delenv("SECRET_KEY")
+    settings.BACKUP_SIGNING_KEY = ""
+
+    with pytest.raises(CommandError, match="SECRET_KEY is not set"):
+        call_command("backup")
