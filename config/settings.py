@@ -246,7 +246,7 @@ SPECTACULAR_SETTINGS = {
 # (inventory.mfa). Off with DEBUG=1 so that `make run` logs straight in; anyone may enrol anyway.
 MFA_REQUIRED = env_bool("MFA_REQUIRED", not DEBUG)
 # The name an authenticator app shows beside the account.
-OTP_TOTP_ISSUER = env_str("MFA_ISSUER", "Toolcrib")
+OTP_TOTP_ISSUER = "Toolcrib"
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,5 +1,6 @@
 """A superuser resets a lost phone from the user list; the person enrols again."""
 
+import pytest
 from django.contrib.auth.models import Permission, User
 from django.contrib.sessions.models import Session
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -79,3 +80,21 @@ def test_the_user_list_shows_who_has_a_second_factor(production, client, superus
     # Both are staff; only the superuser has a phone.
     assert page.count('alt="True"') == 3
     assert page.count('alt="False"') == 1
+
+
+def test_the_last_superuser_is_reset_from_the_shell(production, client, superuser):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    enrolled(superuser)
+    with pytest.raises(CommandError, match="No such user: nobody"):
+        call_command("mfa_reset", "boss", "nobody")
+    assert TOTPDevice.objects.filter(user=superuser).exists()
+
+    out = StringIO()
+    call_command("mfa_reset", "boss", stdout=out)
+
+    assert "boss: 2 device(s) removed" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=superuser).exists()
+    assert log_in(client, superuser)["Location"].startswith("/admin/mfa/enrol/")
