@@ -208,7 +208,7 @@ WHITENOISE_USE_FINDERS = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "inventory.mfa.authentication.SessionWithSecondFactor",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["inventory.core.api.permissions.ReadOrManage"],
     "DEFAULT_PAGINATION_CLASS": "inventory.core.api.pagination.Pagination",

@@ -1,6 +1,5 @@
 """The API token endpoint asks for the second factor too: a token is as good as a login."""
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
@@ -14,9 +13,11 @@ class TokenWithCodeSerializer(TokenObtainPairSerializer):
         allow_blank=True,
         write_only=True,
         max_length=32,
-        help_text=_(
+        # The API docs are in English, like the rest of the schema.
+        help_text=(
             "The 6-digit code of the authenticator app, or a backup code: needed from users "
-            "who have a second factor."
+            "who have a second factor (401 OTP_REQUIRED without it, OTP_INVALID when wrong; "
+            "403 OTP_ENROLMENT_REQUIRED for someone who must enrol in the admin first)."
         ),
     )
 
