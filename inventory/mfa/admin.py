@@ -39,11 +39,12 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description=_("Reset the second factor"), permissions=["change"])
     def reset_second_factor(self, request, queryset):
         """For a lost or replaced phone: the person sets up a new one at their next login
-        (required for superusers and Managers). Their open sessions end too."""
+        (required for superusers and Managers). Their open sessions and API tokens end too."""
         people = list(queryset)
         for user in people:
             devices.reset(user=user)
             sessions.end_other_sessions(user, keep=request.session.session_key)
+            sessions.revoke_api_tokens(user)
             self.log_change(request, user, str(_("Reset the second factor")))
         messages.success(
             request,

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from inventory.mfa import policy
 
@@ -98,3 +99,12 @@ def end_other_sessions(user, *, keep: str | None = None) -> int:
     ]
     Session.objects.filter(session_key__in=ended).delete()
     return len(ended)
+
+
+def revoke_api_tokens(user) -> int:
+    """End the person's API refresh tokens too (their access tokens run out within minutes)."""
+    live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
+        blacklistedtoken__isnull=False
+    )
+    revoked = BlacklistedToken.objects.bulk_create(BlacklistedToken(token=token) for token in live)
+    return len(revoked)

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Permission, User
 from django.contrib.sessions.models import Session
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.inventory.mfa.conftest import PASSWORD, code_for, enrolled, log_in
 
@@ -16,9 +17,10 @@ def verified_superuser(client, superuser):
     assert client.get("/admin/").status_code == 200
 
 
-def test_a_superuser_resets_a_managers_second_factor(production, client, superuser, manager):
+def test_a_superuser_resets_a_managers_second_factor(production, client, api, superuser, manager):
     verified_superuser(client, superuser)
     enrolled(manager)
+    refresh = str(RefreshToken.for_user(manager))
     elsewhere = Session.objects.create(
         session_key="x" * 32,
         session_data=Session.objects.encode({"_auth_user_id": str(manager.pk)}),
@@ -35,6 +37,7 @@ def test_a_superuser_resets_a_managers_second_factor(production, client, superus
     assert not StaticDevice.objects.filter(user=manager).exists()
     assert not StaticToken.objects.filter(device__user=manager).exists()
     assert not Session.objects.filter(pk=elsewhere.pk).exists()
+    assert api.post("/api/v1/auth/token/refresh/", {"refresh": refresh}).status_code == 401
     # The superuser's own devices and session are untouched.
     assert TOTPDevice.objects.filter(user=superuser, confirmed=True).exists()
     assert client.get("/admin/").status_code == 200

@@ -6,9 +6,9 @@ from inventory.mfa import devices, sessions
 
 class Command(BaseCommand):
     help = (
-        "Remove a person's second factor (phone and backup codes) and end their sessions: for "
-        "the last superuser who lost the phone, when nobody is left to reset it in the admin. "
-        "They set up a new one at their next login."
+        "Remove a person's second factor (phone and backup codes) and end their sessions and "
+        "API tokens: for the last superuser who lost the phone, when nobody is left to reset it "
+        "in the admin. They set up a new one at their next login."
     )
 
     def add_arguments(self, parser):
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         for person in people:
             removed = devices.reset(user=person)
             ended = sessions.end_other_sessions(person)
+            sessions.revoke_api_tokens(person)
             self.stdout.write(
                 f"{person.username}: {removed} device(s) removed, {ended} session(s) ended; "
                 "they set up a new second factor at their next login."
