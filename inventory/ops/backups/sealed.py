@@ -53,24 +53,30 @@ class Writer(io.RawIOBase):
     def __init__(self, raw, key: bytes):
         salt = os.urandom(_SALT)
         raw.write(MAGIC + salt)
-        self._raw, self._aead, self._buffer, self._counter = raw, _cipher(key, salt), b"", 0
+        self._raw, self._aead, self._counter = raw, _cipher(key, salt), 0
+        self._buffer = bytearray()
 
     def writable(self) -> bool:
         return True
 
     def write(self, data) -> int:
-        self._buffer += bytes(data)
-        while len(self._buffer) > _CHUNK:
-            self._frame(self._buffer[:_CHUNK], last=False)
-            self._buffer = self._buffer[_CHUNK:]
+        self._buffer += data
+        if len(self._buffer) > _CHUNK:
+            # Whole chunks out, the rest kept: the last frame must stay for finish().
+            whole = (len(self._buffer) - 1) // _CHUNK * _CHUNK
+            view = memoryview(self._buffer)
+            for start in range(0, whole, _CHUNK):
+                self._frame(view[start : start + _CHUNK], last=False)
+            view.release()
+            del self._buffer[:whole]
         return len(data)
 
     def finish(self) -> None:
         self._frame(self._buffer, last=True)
-        self._buffer = b""
+        self._buffer = bytearray()
 
     def _frame(self, plain: bytes, *, last: bool) -> None:
-        sealed = self._aead.encrypt(_nonce(self._counter, last), plain, MAGIC)
+        sealed = self._aead.encrypt(_nonce(self._counter, last), bytes(plain), MAGIC)
         self._raw.write(_FRAME.pack(last, len(sealed)) + sealed)
         self._counter += 1
 
@@ -84,17 +90,17 @@ class Reader(io.RawIOBase):
         if head[: len(MAGIC)] != MAGIC or len(head) != len(MAGIC) + _SALT:
             raise Truncated
         self._raw, self._aead = raw, _cipher(key, head[len(MAGIC) :])
-        self._buffer, self._counter, self._done = b"", 0, False
+        self._buffer, self._at, self._counter, self._done = b"", 0, 0, False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, target) -> int:
-        while not self._buffer and not self._done:
+        while self._at == len(self._buffer) and not self._done:
             self._next_frame()
-        n = min(len(target), len(self._buffer))
-        target[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
+        n = min(len(target), len(self._buffer) - self._at)
+        target[:n] = memoryview(self._buffer)[self._at : self._at + n]
+        self._at += n
         return n
 
     def drain(self) -> None:
@@ -115,6 +121,7 @@ class Reader(io.RawIOBase):
             raise Truncated
         try:
             self._buffer = self._aead.decrypt(_nonce(self._counter, bool(last)), sealed, MAGIC)
+            self._at = 0
         except InvalidTag:
             raise WrongKey from None
         self._counter += 1
