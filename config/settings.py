@@ -5,6 +5,8 @@ in-memory channel layer and a SQLite huey. Production sets DATABASE_URL and REDI
 deploy/env.example for every variable and README.md for the table.
 """
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +15,7 @@ import redis
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from huey import RedisHuey, SqliteHuey
+from huey.serializer import SignedSerializer
 
 from config.env import (
     database_from_url,
@@ -149,14 +152,27 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)
+# huey's messages are pickles: signed, so whoever can write to a passwordless Redis cannot make
+# the consumer unpickle (run) what they like. The key is derived from SECRET_KEY (never the key
+# itself); web and huey processes share it through the same environment file.
+HUEY_SIGNING_KEY = (
+    env_str("HUEY_SIGNING_KEY")
+    or hmac.new(
+        SECRET_KEY.encode(), b"toolcrib huey message signing key v1", hashlib.sha256
+    ).hexdigest()
+)
+_huey_options = {
+    "immediate": HUEY_IMMEDIATE,
+    "serializer": SignedSerializer(secret=HUEY_SIGNING_KEY, salt="toolcrib-huey"),
+}
 if REDIS_URL:
     HUEY = RedisHuey(
         "toolcrib",
         connection_pool=redis.ConnectionPool.from_url(REDIS_URL, **REDIS_CONNECTION),
-        immediate=HUEY_IMMEDIATE,
+        **_huey_options,
     )
 else:
-    HUEY = SqliteHuey("toolcrib", filename=str(VAR_DIR / "huey.sqlite3"), immediate=HUEY_IMMEDIATE)
+    HUEY = SqliteHuey("toolcrib", filename=str(VAR_DIR / "huey.sqlite3"), **_huey_options)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -291,6 +307,18 @@ BACKUP_KEEP = env_int("BACKUP_KEEP", 30, minimum=1)
 BACKUP_TIME = env_time("BACKUP_TIME", "02:30")
 # /readyz and the alert rule call a backup stale after a day plus a margin for a slow night.
 BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26, minimum=1)
+# Signs every archive's manifest; restore and verify_backup refuse archives that do not verify.
+# Empty: a key derived from SECRET_KEY. A disaster-recovery server given the same value (or the
+# same SECRET_KEY) restores its predecessor's archives (deploy/README.md, "Backup keys").
+BACKUP_SIGNING_KEY = env_str("BACKUP_SIGNING_KEY")
+# Set: archives are encrypted as a whole (AES-256-GCM); without it no archive can be read back.
+BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY")
+for _name in ("BACKUP_SIGNING_KEY", "BACKUP_ENCRYPTION_KEY"):
+    if globals()[_name] and len(globals()[_name]) < 32:
+        raise ImproperlyConfigured(
+            f"{_name} must be at least 32 random characters, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+        )
 # Raw taps are pruned after this; loans and their history are never pruned.
 SCAN_RETENTION_DAYS = env_int("SCAN_RETENTION_DAYS", 365, minimum=1)
 REMINDER_TIME = env_time("REMINDER_TIME", "08:30")

@@ -16,7 +16,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, on_startup
 
 from inventory.ops.backups import backup
-from inventory.ops.jobs import pruning, reminders
+from inventory.ops.jobs import credentials, pruning, reminders
 from inventory.ops.jobs.runs import periodic_run
 from inventory.ops.models import BackupRun
 from inventory.ops.station_watch import watch_stations
@@ -95,6 +95,13 @@ def due_soon_reminders():
     if settings.REMINDER_BEFORE_DUE_MINUTES:
         with periodic_run("due_soon_reminders"):
             reminders.send_due_soon_reminders()
+
+
+# Expired sessions and refresh tokens (never in an archive anyway, see backups/private.py).
+@db_periodic_task(daily_at((4, 5)))
+def clear_expired_credentials():
+    with periodic_run("clear_expired_credentials"):
+        credentials.clear_expired_credentials()
 
 
 # After the nightly backup, so the last archive still holds what is pruned.

@@ -56,11 +56,42 @@ def test_the_compose_database_archives_its_wal_with_the_settings_shipped_in_depl
         "deploy/pgbackrest/pgbackrest.conf",
         "deploy/postgresql/toolcrib-pitr.conf",
         "deploy/postgres/archive-wal.sh",
+        "deploy/postgres/app-role.sh",
     }
     assert all((ROOT / source).is_file() for source, _ in copied)
     init = (DEPLOY / "postgres" / "archive-wal.sh").read_text()
     assert "include '/etc/postgresql/toolcrib-pitr.conf'" in init
     assert "pgbackrest:/var/lib/pgbackrest" in postgres["volumes"]
+
+
+def test_every_container_drops_its_capabilities_and_runs_a_pinned_image():
+    for name, service in compose()["services"].items():
+        assert service["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in service["security_opt"], name
+        # Only what an entrypoint needs to hand over to its own user, or to bind 80/443.
+        assert set(service.get("cap_add", [])) <= {
+            "CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "NET_BIND_SERVICE"
+        }, name  # fmt: skip
+    pulled = [
+        service["image"] for service in compose()["services"].values() if "build" not in service
+    ]
+    pulled += re.findall(r"^FROM (\S+)", (DEPLOY / "Dockerfile").read_text(), re.M)
+    pulled += re.findall(r"^FROM (\S+)", (DEPLOY / "postgres" / "Dockerfile").read_text(), re.M)
+    for image in pulled:
+        if image.startswith("toolcrib:"):
+            continue  # built by compose itself (web's build)
+        # A release (PostgreSQL's are major.minor), not a moving major tag like redis:7.
+        assert re.search(r":\d+\.\d+(\.\d+)?(-|$)", image), f"{image} is not pinned to a release"
+
+
+def test_the_application_connects_as_its_own_role_not_the_superuser():
+    services = compose()["services"]
+    superuser = services["postgres"]["environment"]["POSTGRES_USER"]
+    url = compose()["x-toolcrib-env"]["DATABASE_URL"]
+    assert re.match(r"postgres://([^:]+):", url).group(1) != superuser
+    role = (DEPLOY / "postgres" / "app-role.sh").read_text()
+    assert re.search(r"CREATE ROLE toolcrib LOGIN NOSUPERUSER", role)
+    assert "POSTGRES_SUPERUSER_PASSWORD" not in str(compose()["x-toolcrib-env"])
 
 
 def test_the_worker_has_a_health_check_of_its_own_not_the_web_servers():

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 import inventory
-from inventory.ops.backups import archive, databases
+from inventory.ops.backups import archive, databases, keys, private
 from inventory.ops.jobs import notify
 from inventory.ops.jobs.runs import installed_at
 from inventory.ops.models import BackupRun
@@ -52,7 +52,13 @@ def run_backup(
             prefix=prefix,
             progress=progress,
         )
-    except (BackupError, archive.ArchiveError, databases.DatabaseError, OSError) as error:
+    except (
+        BackupError,
+        archive.ArchiveError,
+        databases.DatabaseError,
+        keys.MissingKey,
+        OSError,
+    ) as error:
         message = str(error) or type(error).__name__
         failed = _record(trigger, started, succeeded=False, error=message)
         logger.error("Backup failed: %s", message)
@@ -92,7 +98,7 @@ def create_backup(
     with tempfile.TemporaryDirectory(dir=output_dir, prefix=".work-") as work:
         dump = Path(work) / database.filename
         progress(_("Dumping the %(vendor)s database…") % {"vendor": database.vendor})
-        tables, migrations = database.dump(dump, progress)
+        tables, migrations = database.dump(dump, progress, without=private.tables())
         files = {database.filename: dump, **_media_files()}
         manifest = {
             "app": "toolcrib",
@@ -105,6 +111,8 @@ def create_backup(
             },
             "migrations": migrations,
             "tables": tables,
+            # Their structure only: sessions and tokens are credentials, not records.
+            "without_rows": private.tables(),
             "media_files": len(files) - 1,
         }
         progress(

@@ -48,12 +48,19 @@ class Sqlite:
     def server_version(self) -> str:
         return sqlite3.sqlite_version
 
-    def dump(self, dest: Path, progress: Progress) -> tuple[dict, list]:
+    def dump(self, dest: Path, progress: Progress, *, without: list[str] = ()) -> tuple[dict, list]:
         # The online backup API copies a consistent snapshot while daphne keeps writing. All pages
         # in one step: copying in steps restarts whenever another process writes in between.
         live, target = self._open_live(), sqlite3.connect(dest)
         try:
             live.backup(target)
+            # The copy's rows of these tables go; secure_delete zeroes them in the file too.
+            target.execute("PRAGMA secure_delete = ON")
+            present = {n for (n,) in target.execute("SELECT name FROM sqlite_master")}
+            for table in reversed(without):
+                if table in present:
+                    target.execute(f'DELETE FROM "{table}"')  # a model's db_table
+            target.commit()
             progress(_("Counting rows…"))
             return dbstats.table_stats(target, self.vendor), dbstats.applied_migrations(target)
         except sqlite3.Error as error:  # a full disk, a locked or damaged file
@@ -168,25 +175,28 @@ class Postgres:
         with self._connect() as conn:
             return conn.execute("SHOW server_version").fetchone()[0]
 
-    def dump(self, dest: Path, progress: Progress) -> tuple[dict, list]:
+    def dump(self, dest: Path, progress: Progress, *, without: list[str] = ()) -> tuple[dict, list]:
         import psycopg
 
         self._check_client("pg_dump")
         try:
-            return self._dump(dest, progress)
+            return self._dump(dest, progress, without)
         except psycopg.Error as error:  # the connection dropped, the server shut down
             raise DatabaseError(_("The backup stopped: %(error)s") % {"error": error}) from None
 
-    def _dump(self, dest: Path, progress: Progress) -> tuple[dict, list]:
+    def _dump(self, dest: Path, progress: Progress, without) -> tuple[dict, list]:
         with self._connect(autocommit=False) as conn:
             # The stats must describe exactly what pg_dump writes: both read one exported
             # snapshot, so rows committed meanwhile are in neither.
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
             # -Z0: the archive is gzipped as a whole; compressing twice only costs CPU.
-            self._run(["pg_dump", "-Fc", "-Z0", f"--snapshot={snapshot}", "-f", str(dest)])
+            # The structure of these tables, none of their rows (private.py).
+            skip = [f"--exclude-table-data=public.{table}" for table in without]
+            self._run(["pg_dump", "-Fc", "-Z0", f"--snapshot={snapshot}", *skip, "-f", str(dest)])
             progress(_("Counting rows…"))
             stats = dbstats.table_stats(conn, self.vendor)
+            stats.update({table: dbstats.empty() for table in without if table in stats})
             migrations = dbstats.applied_migrations(conn)
             conn.rollback()
         return stats, migrations

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
@@ -15,7 +16,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.ops.backups import archive, databases
+from inventory.ops.backups import archive, databases, keys, private
 from inventory.ops.backups import stats as dbstats
 from inventory.ops.backups.backup import PRE_RESTORE_PREFIX, BackupError, run_backup
 from inventory.ops.models import BackupRun, RestoreRun
@@ -55,20 +56,26 @@ def restore_archive(
     confirm: Callable[[dict], bool] = lambda manifest: True,
     progress: Callable[[str], None] = _quiet,
     restored_by: str = "",
+    trust_unsigned: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> RestoreSummary:
     """Verify, confirm, take a safety backup, restore all or nothing, record, compare.
 
     Everything that can refuse the archive runs before the first write, so a refused archive
-    leaves the database exactly as it was.
+    leaves the database exactly as it was. An archive this installation did not sign is refused
+    unless `trust_unsigned` (then `warn`, by default `progress`, says so).
     """
     path = Path(path)
     database = databases.for_connection(connection)
     with _workdir(".restore-") as work:
         progress(_("Verifying %(archive)s…") % {"archive": path.name})
-        manifest, files = _open_checked(path, work, database)
+        manifest, files = _open_checked(
+            path, work, database, trust_unsigned=trust_unsigned, warn=warn or progress
+        )
         if not confirm(manifest):
             raise RestoreCancelled
         safety = _safety_backup(progress)
+        kept = private.current_rows()
         try:
             database.restore(files[manifest["database"]["file"]], manifest["tables"], progress)
         except databases.DatabaseError as error:
@@ -88,6 +95,7 @@ def restore_archive(
                 % {"count": len(pending)}
             )
             call_command("migrate", interactive=False, verbosity=0)
+        private.put_back(kept)
         record_restore(
             archive=str(path),
             taken_at=datetime.datetime.fromisoformat(manifest["created_at"]),
@@ -115,6 +123,7 @@ def _differences(manifest: dict, database, progress) -> list[str]:
     # restore's own record and the replay it opened were written just now: their tables are
     # left out.
     skip = {model._meta.db_table for model in (RestoreRun, Replay, ReplayStation, HeldTap)}
+    skip |= set(private.tables())  # the current sessions and tokens were put back
     return dbstats.differences(
         {table: stats for table, stats in manifest["tables"].items() if table not in skip},
         {table: stats for table, stats in database.live_stats().items() if table not in skip},
@@ -140,15 +149,28 @@ def record_restore(
     )
 
 
-def verify_archive(*, path: Path, progress: Callable[[str], None] = _quiet) -> list[str]:
+def verify_archive(
+    *,
+    path: Path,
+    progress: Callable[[str], None] = _quiet,
+    trust_unsigned: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> list[str]:
     """Restore into a scratch database and compare every table with the manifest. Returns the
     differences (empty when the archive restores exactly); raises RestoreError when it cannot
-    even be read."""
+    even be read, or when this installation did not sign it (unless `trust_unsigned`)."""
     path = Path(path)
     database = databases.for_connection(connection)
     with _workdir(".verify-") as work:
         progress(_("Verifying the checksums of %(archive)s…") % {"archive": path.name})
-        manifest, files = _open_checked(path, work, database, check_schema=False)
+        manifest, files = _open_checked(
+            path,
+            work,
+            database,
+            check_schema=False,
+            trust_unsigned=trust_unsigned,
+            warn=warn or progress,
+        )
         try:
             restored = database.drill(files[manifest["database"]["file"]], work, progress=progress)
         except databases.DatabaseError as error:
@@ -166,11 +188,14 @@ def _workdir(prefix: str):
         yield Path(work)
 
 
-def _open_checked(path: Path, work: Path, database, *, check_schema=True):
+def _open_checked(
+    path: Path, work: Path, database, *, check_schema=True, trust_unsigned=False, warn=_quiet
+):
     try:
-        manifest, files = archive.extract(path, work)
-    except archive.ArchiveError as error:
+        manifest, files = archive.extract(path, work, trust_unsigned=trust_unsigned, warn=warn)
+    except (archive.ArchiveError, keys.MissingKey) as error:
         raise RestoreError(str(error)) from None
+    _refuse_foreign_tables(path, manifest["tables"])
     vendor = manifest["database"].get("vendor")
     if vendor != database.vendor:
         raise RestoreError(
@@ -198,6 +223,33 @@ def _open_checked(path: Path, work: Path, database, *, check_schema=True):
                 }
             )
     return manifest, files
+
+
+def project_tables() -> set[str]:
+    """The tables this project can have: its models' (with the many-to-many ones), Django's
+    migration record, and whatever the live database holds now (tables of older releases)."""
+    own = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    return own | {"django_migrations"} | set(connection.introspection.table_names())
+
+
+def _refuse_foreign_tables(path: Path, tables) -> None:
+    """The manifest's table names end up in SQL (the restore's row checks): only names this
+    project knows get that far, whatever a hand-made manifest says."""
+    if not isinstance(tables, dict) or not all(
+        isinstance(stats, dict) and isinstance(stats.get("rows"), int) for stats in tables.values()
+    ):
+        raise RestoreError(
+            _("%(archive)s: its manifest's table list is malformed.") % {"archive": path.name}
+        )
+    foreign = sorted(set(tables) - project_tables())
+    if foreign:
+        raise RestoreError(
+            _(
+                "%(archive)s lists tables this project does not have (%(tables)s): refusing it. "
+                "Nothing was restored."
+            )
+            % {"archive": path.name, "tables": ", ".join(repr(t[:64]) for t in foreign[:5])}
+        )
 
 
 def _unknown_migrations(applied: list) -> list[str]:

@@ -25,6 +25,11 @@ def table_stats(conn, vendor: str) -> dict[str, dict]:
         cursor.close()
 
 
+def empty() -> dict:
+    """The stats of a table without rows."""
+    return {"rows": 0, "sha256": "0" * 64}
+
+
 def applied_migrations(conn) -> list[list[str]]:
     cursor = conn.cursor()
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.db import connection
 
-from inventory.ops.backups import databases
+from inventory.ops.backups import archive, databases, keys
 
 # Tables a restore writes after restoring the data: its record, and the replay it opens.
 WRITTEN_BY_THE_RESTORE = ("ops_restorerun", "kiosk_replay", "kiosk_replaystation")
@@ -28,8 +28,12 @@ def read_members(path: Path) -> dict[str, bytes]:
         return {member.name: tar.extractfile(member).read() for member in tar}
 
 
-def rewrite(path: Path, dest: Path, *, manifest=None, files=None) -> Path:
-    """A copy of the archive after `manifest(dict)` and/or `files(dict name->bytes)` changed it."""
+def rewrite(path: Path, dest: Path, *, manifest=None, files=None, signature="resign") -> Path:
+    """A copy of the archive after `manifest(dict)` and/or `files(dict name->bytes)` changed it.
+
+    signature: "resign" signs the new manifest with this installation's key (a test of what
+    the restore checks after the signature), "keep" leaves the original signature (a forger
+    without the key), "drop" removes it (an archive from before backups were signed)."""
     members = read_members(path)
     content = json.loads(members["manifest.json"])
     if manifest:
@@ -37,6 +41,12 @@ def rewrite(path: Path, dest: Path, *, manifest=None, files=None) -> Path:
     members["manifest.json"] = json.dumps(content).encode()
     if files:
         files(members)
+    if signature == "resign":
+        members["manifest.sig"] = archive.signature_for(
+            members["manifest.json"], keys.signing_key()
+        )
+    elif signature == "drop":
+        del members["manifest.sig"]
     with tarfile.open(dest, "w:gz") as tar:
         for name, data in members.items():
             info = tarfile.TarInfo(name)

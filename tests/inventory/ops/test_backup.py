@@ -38,8 +38,8 @@ def test_the_archive_holds_database_media_and_a_manifest_of_everything(crib, cap
         names = tar.getnames()
         manifest = json.load(tar.extractfile("manifest.json"))
     database = databases.for_connection(connection)
-    assert names[0] == "manifest.json"
-    assert sorted(names[1:]) == sorted([database.filename, "media/photos/wrench.jpg"])
+    assert names[:2] == ["manifest.json", "manifest.sig"]
+    assert sorted(names[2:]) == sorted([database.filename, "media/photos/wrench.jpg"])
     assert set(manifest["files"]) == {database.filename, "media/photos/wrench.jpg"}
     assert manifest["database"]["vendor"] == connection.vendor
     assert ["loans", "0001_initial"] in manifest["migrations"]

@@ -17,14 +17,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-input", action="store_false", dest="interactive", help="Do not ask to confirm."
         )
+        parser.add_argument(
+            "--trust-unsigned",
+            action="store_true",
+            help="Accept an archive this installation did not sign (written before backups were "
+            "signed, or by a server with another key) after a warning. Only for an archive whose "
+            "origin you know.",
+        )
 
-    def handle(self, *args, archive, interactive, **options):
+    def handle(self, *args, archive, interactive, trust_unsigned, **options):
         try:
             summary = restore_archive(
                 path=archive,
                 confirm=self._ask if interactive else (lambda manifest: True),
                 progress=self.stderr.write,
                 restored_by="manage.py restore",
+                trust_unsigned=trust_unsigned,
+                warn=self._warn,
             )
         except RestoreCancelled:
             raise CommandError(_("Restore cancelled; nothing was changed.")) from None
@@ -79,6 +88,9 @@ class Command(BaseCommand):
                 "since the archive was taken; the admin's restore report shows what came back."
             )
         )
+
+    def _warn(self, message: str) -> None:
+        self.stderr.write(self.style.WARNING(message))
 
     def _ask(self, manifest) -> bool:
         tables = manifest["tables"]

@@ -15,10 +15,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("archive", type=Path)
+        parser.add_argument(
+            "--trust-unsigned",
+            action="store_true",
+            help="Accept an archive this installation did not sign (written before backups were "
+            "signed, or by a server with another key) after a warning. Only for an archive whose "
+            "origin you know.",
+        )
 
-    def handle(self, *args, archive, **options):
+    def handle(self, *args, archive, trust_unsigned, **options):
         try:
-            problems = verify_archive(path=archive, progress=self.stderr.write)
+            problems = verify_archive(
+                path=archive,
+                progress=self.stderr.write,
+                trust_unsigned=trust_unsigned,
+                warn=lambda message: self.stderr.write(self.style.WARNING(message)),
+            )
         except RestoreError as error:
             raise CommandError(str(error)) from None
         if problems:
