@@ -4,12 +4,13 @@ import os
 
 import django
 
-from config.startup import refuse_weak_secret_key
+from config.startup import refuse_demo_in_production, refuse_weak_secret_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Django must be set up before anything that imports models (consumers, routing).
 django.setup(set_prefix=False)
 refuse_weak_secret_key()
+refuse_demo_in_production()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -203,8 +203,12 @@ CALIBRATION_WARN_DAYS = env_int("CALIBRATION_WARN_DAYS", 14, minimum=0)
 
 # Kiosk: a badge tap opens a session that lasts this long after the person's last tap.
 KIOSK_SESSION_SECONDS = env_int("KIOSK_SESSION_SECONDS", 30, minimum=5)
-# Demo mode puts tap buttons for the demo badges and tools on the kiosk screen.
+# Demo mode puts tap buttons for the demo badges and tools on the kiosk screen: anyone at the
+# screen could borrow as anyone, so a server with DEBUG=0 refuses to start with it
+# (config.startup).
 KIOSK_DEMO = env_bool("KIOSK_DEMO", False)
+# A pairing code (admin: the station's pairing page) works once and this long.
+KIOSK_PAIRING_MINUTES = env_int("KIOSK_PAIRING_MINUTES", 15, minimum=1)
 # Where the kiosk page finds its local agent while the server is unreachable.
 KIOSK_AGENT_STATUS_URL = env_str("KIOSK_AGENT_STATUS_URL", "http://127.0.0.1:7071/status")
 
@@ -263,6 +267,10 @@ SPECTACULAR_SETTINGS = {
 MFA_REQUIRED = env_bool("MFA_REQUIRED", not DEBUG)
 # The name an authenticator app shows beside the account.
 OTP_TOTP_ISSUER = "Toolcrib"
+
+# The admin's messages carry new agent tokens and pairing links: kept in the session (on the
+# server), not in the messages cookie, which is signed but readable.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -22,3 +22,14 @@ def refuse_weak_secret_key() -> None:
             "e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`, or set "
             "DEBUG=1 for local development."
         )
+
+
+def refuse_demo_in_production() -> None:
+    """KIOSK_DEMO puts tap buttons on the kiosk screen that borrow and return as any demo badge:
+    for `make run` (DEBUG=1), never on a real server."""
+    if settings.KIOSK_DEMO and not settings.DEBUG:
+        raise ImproperlyConfigured(
+            "KIOSK_DEMO=1 is refused with DEBUG=0: demo mode lets anyone at a kiosk borrow and "
+            "return as the demo badges. Remove KIOSK_DEMO from the environment file (or set it "
+            "to 0); it is for `make run` (DEBUG=1) only."
+        )

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, Max, OuterRef
 from django.shortcuts import render
 from django.urls import reverse
@@ -41,8 +42,14 @@ class StationAdmin(ListAdmin):
         return self.readonly_fields if obj else []
 
     def has_delete_permission(self, request, obj=None):
-        # Scans and loans point at stations; a station that is gone stays as history.
-        return obj is not None and not obj.scans.exists() and not obj.loans.exists()
+        # One at a time (no bulk delete), with the delete permission, and only while nothing
+        # points at it: scans and loans keep their station as history.
+        return (
+            obj is not None
+            and super().has_delete_permission(request, obj)
+            and not obj.scans.exists()
+            and not obj.loans.exists()
+        )
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -85,7 +92,11 @@ class StationAdmin(ListAdmin):
             _("Watch this kiosk's screen"),
         )
 
-    @admin.action(description=_("Issue new agent tokens (the old ones stop working)"))
+    # Each takes a kiosk over or out of service: the change permission, not just the view one
+    # (a Viewer who could rotate a token would read the new one and tap as that kiosk).
+    @admin.action(
+        description=_("Issue new agent tokens (the old ones stop working)"), permissions=["change"]
+    )
     def rotate_tokens(self, request, queryset):
         for station in queryset:
             token = actions.rotate_token(station=station)
@@ -95,13 +106,13 @@ class StationAdmin(ListAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=_("Revoke agent tokens"))
+    @admin.action(description=_("Revoke agent tokens"), permissions=["change"])
     def revoke_tokens(self, request, queryset):
         for station in queryset:
             actions.revoke_token(station=station)
         self.message_user(request, _("Tokens revoked."), messages.SUCCESS)
 
-    @admin.action(description=_("Unpair all browsers of these kiosks"))
+    @admin.action(description=_("Unpair all browsers of these kiosks"), permissions=["change"])
     def unpair_browsers(self, request, queryset):
         for station in queryset:
             pairing.unpair_all(station)
@@ -116,12 +127,16 @@ class UnknownTagAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm("items.add_tag")
+        # The taps themselves are history; a UID is assigned on its own page (admin_views).
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        # Replaces Django's list, and with it the list's own permission check.
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         enrolled = Tag.objects.active().filter(uid=OuterRef("uid"))
         rows = (
             ScanEvent.objects.filter(outcome=ScanEvent.Outcome.UNKNOWN_TAG)

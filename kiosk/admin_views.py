@@ -3,6 +3,7 @@ it at a kiosk, and assigning a UID from the unknown-tags inbox."""
 
 import segno
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,10 +31,14 @@ def _page(request, template, title, opts, **context):
     permissions=["kiosk.change_station"],
 )
 def pairing_page(request, station_id):
+    """GET names the station and offers a button; its POST makes the one-time code (opening
+    the page, or a link preview of it, changes nothing) and shows its link and QR code."""
     station = get_object_or_404(Station, pk=station_id)
-    url = request.build_absolute_uri(pairing.pair_url(pairing.start_pairing(station)))
-    # segno writes the SVG itself and escapes the URL it encodes.
-    qr = mark_safe(segno.make(url, error="m").svg_inline(scale=6, dark="#111", light="#fff"))
+    url = qr = None
+    if request.method == "POST":
+        url = request.build_absolute_uri(pairing.pair_url(pairing.start_pairing(station)))
+        # segno writes the SVG itself and escapes the URL it encodes.
+        qr = mark_safe(segno.make(url, error="m").svg_inline(scale=6, dark="#111", light="#fff"))
     title = _("Pair a kiosk screen with %(name)s") % {"name": station.name}
     return _page(
         request,
@@ -43,6 +48,7 @@ def pairing_page(request, station_id):
         station=station,
         url=url,
         qr=qr,
+        minutes=settings.KIOSK_PAIRING_MINUTES,
     )
 
 

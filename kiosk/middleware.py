@@ -10,9 +10,10 @@ from kiosk.models import Station
 
 
 class KioskAuthMiddleware:
-    """Sets scope["kiosk_station_id"] for a paired kiosk browser, or for a staff user who
-    asked to watch `?station=<id>`; and scope["kiosk_language"] from `?lang=`, the language
-    the page was rendered in (whether it came from the cookie or the browser's settings)."""
+    """Sets scope["kiosk_station_id"] for a paired kiosk browser, or for staff who may watch
+    (pairing.may_watch) and asked for `?station=<id>`; and scope["kiosk_language"] from
+    `?lang=`, the language the page was rendered in (whether it came from the cookie or the
+    browser's settings)."""
 
     def __init__(self, app):
         self.app = app
@@ -34,6 +35,6 @@ class KioskAuthMiddleware:
             return station.pk
         user = scope.get("user")
         wanted = query.get("station", [""])[0]
-        if user is not None and user.is_authenticated and user.is_staff and wanted.isdecimal():
+        if pairing.may_watch(user) and wanted.isdecimal():
             return Station.objects.filter(pk=int(wanted)).values_list("pk", flat=True).first()
         return None

@@ -19,15 +19,16 @@ from kiosk.models import Station, hash_secret
 
 COOKIE = "kiosk_station"
 COOKIE_MAX_AGE = 10 * 365 * 24 * 3600
-CODE_LIFETIME = datetime.timedelta(days=1)
 _SALT = "kiosk.pairing"
 
 
 def start_pairing(station: Station) -> str:
-    """A new one-time pairing code for `station` (any previous code stops working)."""
+    """A new one-time pairing code for `station`, valid KIOSK_PAIRING_MINUTES (any previous
+    code stops working)."""
     code = secrets.token_urlsafe(16)
+    lifetime = datetime.timedelta(minutes=settings.KIOSK_PAIRING_MINUTES)
     Station.objects.filter(pk=station.pk).update(
-        pairing_code_hash=hash_secret(code), pairing_expires_at=timezone.now() + CODE_LIFETIME
+        pairing_code_hash=hash_secret(code), pairing_expires_at=timezone.now() + lifetime
     )
     return code
 
@@ -71,6 +72,17 @@ def station_from_cookie(value: str | None) -> Station | None:
     except (signing.BadSignature, ValueError, TypeError):
         return None
     return Station.objects.filter(pk=station_id, browser_generation=generation).first()
+
+
+def may_watch(user) -> bool:
+    """Staff who may see stations (kiosk.view_station: Managers, Viewers) may open any
+    station's screen as a monitor, which shows who is borrowing what and acts on nothing."""
+    return (
+        user is not None
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("kiosk.view_station")
+    )
 
 
 def unpair_all(station: Station) -> None:

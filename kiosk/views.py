@@ -1,4 +1,5 @@
-"""The kiosk's pages: a paired browser sees its station's screen; staff may watch any station."""
+"""The kiosk's pages: a paired browser sees its station's screen; staff who may see stations
+watch any (pairing.may_watch)."""
 
 import uuid
 
@@ -27,8 +28,8 @@ def _station(request: HttpRequest) -> tuple[Station | None, bool]:
         bind_log_context(station=station.name)
         return load_station(station.pk), False
     wanted = request.GET.get("station", "")
-    is_staff = request.user.is_authenticated and request.user.is_staff
-    if is_staff and wanted.isdecimal() and Station.objects.filter(pk=wanted).exists():
+    watching = pairing.may_watch(request.user) and wanted.isdecimal()
+    if watching and Station.objects.filter(pk=wanted).exists():
         return load_station(int(wanted)), True
     return None, False
 

@@ -2,14 +2,17 @@
 `admin_views.py` decorated with `admin_page` (config.apps imports every such module, as the
 admin imports every admin.py). The admin site mounts each page under /admin/ as
 `admin:<name>`; staff who lack one of its permissions get 403, anyone else the login page.
+A permission that no model defines (a typo) stops the start: it would leave the page to the
+superuser alone without a word. tests/test_access_matrix.py must say who may open each page.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 
+from django.apps import apps
 from django.contrib.admin import AdminSite
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.urls import URLPattern, path
 
 
@@ -38,10 +41,27 @@ def admin_page(route: str, *, name: str, permissions: list[str], kwargs: dict | 
 
 
 def urls(site: AdminSite) -> list[URLPattern]:
+    defined = _defined_permissions()
+    for page in PAGES:
+        unknown = [name for name in page.permissions if name not in defined]
+        if unknown:
+            raise ImproperlyConfigured(f"admin page {page.name} names no such permission {unknown}")
     return [
         path(page.route, site.admin_view(_guarded(page)), page.kwargs, name=page.name)
         for page in PAGES
     ]
+
+
+def _defined_permissions() -> set[str]:
+    """Every "app_label.codename" the models define (their default and their own)."""
+    defined = set()
+    for model in apps.get_models():
+        opts = model._meta
+        defined |= {
+            f"{opts.app_label}.{action}_{opts.model_name}" for action in opts.default_permissions
+        }
+        defined |= {f"{opts.app_label}.{codename}" for codename, _name in opts.permissions}
+    return defined
 
 
 def _guarded(page: Page):

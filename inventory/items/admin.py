@@ -24,7 +24,7 @@ class TagForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if self.instance.pk and "uid" in self.fields:  # a Viewer's form has no fields
             # What a tag is never changes (as in the API): a wrong one is deactivated and the
             # right UID enrolled, so the record of who carried which card stays true.
             self.fields["uid"].disabled = True

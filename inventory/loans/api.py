@@ -99,7 +99,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     }
 
     @extend_schema(request=BorrowSerializer, responses={201: BorrowedSerializer, **_BORROW_ERRORS})
-    def create(self, request):
+    def create(self, request, *args, **kwargs):
         """Lend a tool, as the crib's rules allow. The answer carries `warnings` (the loan was
         made, but something needs doing soon)."""
         data = _valid(BorrowSerializer, request)
@@ -117,7 +117,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(request=ReturnSerializer, responses={200: LoanSerializer, **_ERRORS})
     @action(detail=True, methods=["post"], url_path="return")
-    def return_loan(self, request, pk=None):
+    def return_loan(self, request, pk=None, **kwargs):
         data = _valid(ReturnSerializer, request)
         loan = services.return_loan(
             loan=self.get_object(),
@@ -130,7 +130,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(request=CancelSerializer, responses={200: LoanSerializer, **_ERRORS})
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, **kwargs):
         data = _valid(CancelSerializer, request)
         loan = services.cancel_loan(
             loan=self.get_object(), door=Door.API, by=request.user, reason=data["reason"]
@@ -139,7 +139,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(request=CorrectSerializer, responses={200: LoanSerializer, **_ERRORS})
     @action(detail=True, methods=["post"])
-    def correct(self, request, pk=None):
+    def correct(self, request, pk=None, **kwargs):
         """Correct the times of a loan (Managers). The original events stay in the history; a
         correction event records the times before and after, the reason and who did it."""
         data = _valid(CorrectSerializer, request)

@@ -24,12 +24,15 @@ def healthz(request):
 @require_GET
 @never_cache
 def readyz(request):
+    """The status for anyone (a load balancer's probe); which checks failed and why (paths,
+    disk space, jobs) only for the machine itself or with the METRICS_TOKEN."""
     checks = health.run_checks()
     failed = [name for name, result in checks.items() if not result["ok"]]
-    return JsonResponse(
-        {"status": "fail" if failed else "ok", "failed": failed, "checks": checks},
-        status=503 if failed else 200,
-    )
+    status = "fail" if failed else "ok"
+    body = {"status": status, "failed": failed, "checks": checks}
+    if not (_from_loopback(request) or _has_metrics_token(request)):
+        body = {"status": status}
+    return JsonResponse(body, status=503 if failed else 200)
 
 
 @require_GET
@@ -46,15 +49,29 @@ def metrics(request):
 
 
 def _may_scrape(request) -> bool:
+    if _has_metrics_token(request):
+        return True
+    client = _client_address(request)
+    return client is not None and any(client in net for net in settings.METRICS_ALLOWED_IPS)
+
+
+def _has_metrics_token(request) -> bool:
     token = settings.METRICS_TOKEN
     given = request.headers.get("Authorization", "")
-    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return True
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+def _from_loopback(request) -> bool:
+    client = _client_address(request)
+    return client is not None and client.is_loopback
+
+
+def _client_address(request):
+    """REMOTE_ADDR: behind Caddy, daphne's --proxy-headers puts the real client's there."""
     try:
-        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
-        return False
-    return any(client in network for network in settings.METRICS_ALLOWED_IPS)
+        return None
 
 
 def _registry():

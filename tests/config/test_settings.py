@@ -41,6 +41,13 @@ def test_debug_may_run_without_a_secret_key():
     assert run_python("import config.asgi", DEBUG="1").returncode == 0
 
 
+def test_production_refuses_to_start_in_demo_mode():
+    result = run_python("import config.asgi", SECRET_KEY="x" * 50, KIOSK_DEMO="1")
+    assert result.returncode != 0
+    assert "KIOSK_DEMO=1 is refused with DEBUG=0" in result.stderr
+    assert run_python("import config.asgi", DEBUG="1", KIOSK_DEMO="1").returncode == 0
+
+
 def test_commands_that_only_read_the_code_run_without_a_secret_key():
     result = run_python(None, "manage.py", "makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stderr

@@ -120,7 +120,8 @@ def test_a_kiosk_whose_socket_the_server_closed_connects_again_in_its_language(b
 
 
 def test_demo_mode_lets_a_newcomer_click_through_borrow_and_undo(browser, screenshot):
-    with LiveServer("e2e_demo", env={"KIOSK_DEMO": "1"}) as demo:
+    # As `make run`: demo mode is refused with DEBUG=0.
+    with LiveServer("e2e_demo", env={"KIOSK_DEMO": "1", "DEBUG": "1"}) as demo:
         pair_line = demo.manage("seed_demo", "--site", demo.url).strip().splitlines()[-1]
         link = pair_line.split("open ")[1].split()[0]
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")

@@ -31,6 +31,35 @@ def test_creating_a_station_in_the_admin_shows_its_token_once(admin_client):
     assert "/kiosk/pair/" in message
 
 
+def test_a_new_token_travels_in_no_cookie(admin_client, station):
+    # Messages live in the session: the browser holds only the session's id.
+    response = admin_client.post(
+        "/admin/kiosk/station/", {"action": "rotate_tokens", "_selected_action": [station.pk]}
+    )
+    assert response.status_code == 302
+    assert "messages" not in response.cookies
+    page = admin_client.get("/admin/kiosk/station/").content.decode()
+    token = page.split(f"{station.name}: <code>")[1].split("</code>")[0]
+    assert Station.objects.by_token(token) == station
+    assert all(token not in morsel.value for morsel in admin_client.cookies.values())
+
+
+def test_a_station_with_history_cannot_be_deleted_even_by_a_superuser(admin_client, tap, station):
+    tap("04AA0000000001", timezone.now())
+    assert admin_client.get(f"/admin/kiosk/station/{station.pk}/delete/").status_code == 403
+    assert Station.objects.filter(pk=station.pk).exists()
+
+
+def test_a_station_without_history_is_deleted_by_a_manager(client, manager):
+    manager.is_staff = True
+    manager.save()
+    client.force_login(manager)
+    spare = Station.objects.create(name="Spare")
+    response = client.post(f"/admin/kiosk/station/{spare.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Station.objects.filter(pk=spare.pk).exists()
+
+
 def test_the_station_list_says_who_is_online(admin_client, station):
     response = admin_client.get("/admin/kiosk/station/")
     assert response.status_code == 200
@@ -73,8 +102,15 @@ def test_assigning_an_address_that_is_not_a_uid_is_refused_not_an_error(admin_cl
     assert not Tag.objects.exists()
 
 
-def test_the_pairing_page_shows_a_working_link_and_a_qr_code(admin_client, station, client):
+def test_opening_the_pairing_page_makes_no_code(admin_client, station, client):
     page = admin_client.get(f"/admin/kiosk/station/{station.pk}/pairing/").content.decode()
+    assert "Make a pairing code" in page or "ペアリング" in page
+    assert re.search(r"/kiosk/pair/[\w-]{10,}", page) is None
+    assert client.post(pairing.pair_url(station.code)).status_code == 302  # still the old one
+
+
+def test_the_pairing_page_makes_a_working_link_and_a_qr_code(admin_client, station, client):
+    page = admin_client.post(f"/admin/kiosk/station/{station.pk}/pairing/").content.decode()
     assert "<svg" in page
     link = re.search(r'href="([^"]*/kiosk/pair/[^"]+)"', page).group(1)
     kiosk_browser = client.__class__()

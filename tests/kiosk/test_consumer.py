@@ -7,7 +7,7 @@ a connection left checked out of the pool would keep the test database from bein
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from config.asgi import application
@@ -93,17 +93,20 @@ async def test_a_foreign_origin_is_refused():
     assert not connected
 
 
-async def test_staff_can_watch_a_station_and_others_cannot():
+async def test_staff_who_may_see_stations_can_watch_one_and_others_cannot():
     station, _ = await paired_station("Line 4")
 
     @sync_to_async
-    def session_cookie(**flags):
-        user = User.objects.create_user(f"u{len(flags)}{flags}", **flags)
+    def session_cookie(watch=False, **flags):
+        user = User.objects.create_user(f"u{len(flags)}{flags}{watch}", **flags)
+        if watch:
+            user.user_permissions.add(Permission.objects.get(codename="view_station"))
         browser = Client()
         browser.force_login(user)
         return f"sessionid={browser.cookies['sessionid'].value}"
 
-    staff = communicator(f"/ws/kiosk/?station={station.pk}", await session_cookie(is_staff=True))
+    watcher = await session_cookie(watch=True, is_staff=True)
+    staff = communicator(f"/ws/kiosk/?station={station.pk}", watcher)
     assert (await staff.connect())[0]
     await sync_to_async(broadcast.station_changed)(station.pk)
     assert "kiosk-main" in await staff.receive_from(timeout=2)
@@ -111,3 +114,5 @@ async def test_staff_can_watch_a_station_and_others_cannot():
 
     worker = communicator(f"/ws/kiosk/?station={station.pk}", await session_cookie())
     assert await refused(worker)
+    clerk = await session_cookie(is_staff=True)  # staff, but not allowed to see stations
+    assert await refused(communicator(f"/ws/kiosk/?station={station.pk}", clerk))

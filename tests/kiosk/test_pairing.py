@@ -1,7 +1,11 @@
+import datetime
+
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
+from django.utils import timezone
 
 from kiosk import pairing
+from kiosk.models import Station
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +56,15 @@ def test_a_forged_or_outdated_cookie_is_not_paired(client, station):
     assert client.get("/kiosk/").status_code == 403
 
 
-def test_staff_may_watch_a_station_read_only(client, station):
-    client.force_login(User.objects.create_user("boss", is_staff=True))
+def watcher(**fields):
+    """Staff who may see stations (as Managers and Viewers)."""
+    user = User.objects.create_user("boss", is_staff=True, **fields)
+    user.user_permissions.add(Permission.objects.get(codename="view_station"))
+    return user
+
+
+def test_staff_who_may_see_stations_may_watch_one_read_only(client, station):
+    client.force_login(watcher())
     page = client.get(f"/kiosk/?station={station.pk}")
     assert page.status_code == 200
     html = page.content.decode()
@@ -65,3 +76,19 @@ def test_staff_may_watch_a_station_read_only(client, station):
 def test_non_staff_users_may_not_watch(client, station):
     client.force_login(User.objects.create_user("worker"))
     assert client.get(f"/kiosk/?station={station.pk}").status_code == 403
+
+
+def test_staff_who_may_not_see_stations_may_not_watch(client, station):
+    client.force_login(User.objects.create_user("clerk", is_staff=True))
+    assert client.get(f"/kiosk/?station={station.pk}").status_code == 403
+    assert client.get(f"/kiosk/state/?station={station.pk}").status_code == 403
+
+
+def test_a_pairing_code_works_for_kiosk_pairing_minutes(client, station, settings):
+    settings.KIOSK_PAIRING_MINUTES = 15
+    code = pairing.start_pairing(station)
+    station.refresh_from_db()
+    left = station.pairing_expires_at - timezone.now()
+    assert datetime.timedelta(minutes=14) < left <= datetime.timedelta(minutes=15)
+    Station.objects.filter(pk=station.pk).update(pairing_expires_at=timezone.now())
+    assert client.post(pairing.pair_url(code)).status_code == 404

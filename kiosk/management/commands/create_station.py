@@ -1,5 +1,6 @@
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kiosk import actions, pairing
@@ -30,7 +31,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Station {station.name} (id {station.pk}) created.")
         self.stdout.write(f"Agent token (shown only now): {token}")
-        self.stdout.write(f"Pairing URL (one use, 24 h): {url}")
+        self.stdout.write(f"Pairing URL (one use, {settings.KIOSK_PAIRING_MINUTES} min): {url}")
 
 
 def _dumps(station, token, url) -> str:

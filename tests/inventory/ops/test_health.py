@@ -46,6 +46,22 @@ def test_ready_lists_every_check_with_its_time(client, healthy):
     assert all(check["ok"] and check["ms"] >= 0 for check in body["checks"].values())
 
 
+def test_ready_tells_a_client_on_the_lan_only_the_status(client, healthy):
+    response = client.get("/readyz", REMOTE_ADDR="192.0.2.10")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}  # no paths, disk space or jobs
+
+
+def test_ready_tells_the_details_to_whoever_has_the_metrics_token(client, healthy, settings):
+    settings.METRICS_TOKEN = "scrape-secret"
+    wrong = client.get("/readyz", REMOTE_ADDR="192.0.2.10", HTTP_AUTHORIZATION="Bearer nope")
+    assert wrong.json() == {"status": "ok"}
+    right = client.get(
+        "/readyz", REMOTE_ADDR="192.0.2.10", HTTP_AUTHORIZATION="Bearer scrape-secret"
+    )
+    assert set(right.json()["checks"]) == {"database", "channel_layer", "huey", "disk", "backup"}
+
+
 def test_ready_is_503_naming_the_database_when_it_is_unreachable(client, unreachable_database):
     response = client.get("/readyz")
 
