@@ -74,6 +74,11 @@ MATRIX = {
     "admin:view_on_site":                               f"GET {ANY_STAFF}",
     "admin:app_list":                                   f"GET {R}",
     "admin/(?P<url>.*)$":                               f"GET {ANY_STAFF}",
+    # The second factor: the code is asked only of a login half done (no role here), enrolment
+    # is open to any staff, the backup codes page shows codes once after enrolling
+    "admin:mfa_verify":                                 "GET; POST",
+    "admin:mfa_enrol":                                  f"GET {ANY_STAFF}; POST {ANY_STAFF}",
+    "admin:mfa_backup_codes":                           f"GET {ANY_STAFF}",
     # Pages of admin_pages (each names its permissions)
     "admin:ops_dashboard":                              f"GET {R}",
     "admin:ops_restorerun_report":                      f"GET {W}",
@@ -290,6 +295,7 @@ MATRIX = {
 ACTIONS = {
     "auth.group delete_selected":                       "super",
     "auth.user delete_selected":                        "super",
+    "auth.user reset_second_factor":                    "super",
     "token_blacklist.outstandingtoken delete_selected": "",
     "token_blacklist.blacklistedtoken delete_selected": "super",
     "employees.employee delete_selected":               W,
@@ -322,6 +328,7 @@ ACTIONS = {
 # Doors whose answer to staff they refuse is not a 403.
 OTHER_REFUSAL = {
     "admin:app_list": 404,  # an app none of whose lists the user may see
+    "admin:mfa_verify": 302,  # back to the login: only a login half done has a code to ask
 }
 # Doors whose answer to those they let in is not a page.
 OTHER_ANSWER = {
