@@ -106,7 +106,7 @@ def test_the_paired_kiosk_runs_its_scripts_and_socket_under_the_policy(server, w
     )
     assert "script-src 'self'" in header and "unsafe-inline" not in header
     # kiosk.js hides the offline banner when htmx's socket opens: script and connect-src.
-    page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+    page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
     page.wait_for_timeout(300)  # the socket has joined its group
     assert post_tap(server, station["token"], demo.badge_uid(2))["outcome"] == "session_started"
     page.wait_for_selector("#kiosk-main.session")  # pushed over the socket, swapped by htmx
@@ -131,13 +131,24 @@ def test_the_admin_pages_run_their_scripts_under_the_policy(server, admin_page):
     assert rows >= 10
     page.click("#action-toggle")
     page.wait_for_function(
-        f"document.querySelector('.action-counter').textContent.includes('{rows} of {rows}')"
+        f"() => document.querySelector('.action-counter').textContent.includes('{rows} of {rows}')"
     )
 
     # A change form: inlines.js adds its "add another" rows, DateTimeShortcuts its calendar.
     page.goto(server.url + "/admin/items/item/1/change/")
     page.wait_for_selector(".add-row a")
     page.wait_for_selector(".datetimeshortcuts")
+
+    # select2's autocomplete (jQuery) asks the server and lists what it found.
+    page.goto(server.url + "/admin/loans/loan/add/")
+    page.click("#id_item + .select2")
+    page.fill(".select2-search__field", "トルク")
+    page.wait_for_selector(".select2-results__option >> text=トルクレンチ")
+
+    # SelectFilter2's two boxes for a user's groups and permissions.
+    page.goto(server.url + "/admin/auth/user/")
+    page.click('#result_list th a >> text="admin"')
+    page.wait_for_selector("#id_groups_from")
     assert violations == []
 
 
@@ -181,7 +192,7 @@ def test_the_staff_monitor_connects_under_the_policy(server, admin_page):
     page, violations = admin_page
     page.goto(f"{server.url}/kiosk/?station={server.station['id']}")
     page.wait_for_selector("#kiosk .tag")  # "Monitor (read-only)"
-    page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+    page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
     assert violations == []
 
 
