@@ -8,6 +8,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from inventory.employees.api import EmployeeViewSet, QualificationViewSet
 from inventory.items.api import CalibrationViewSet, CategoryViewSet, ItemViewSet, TagViewSet
 from inventory.loans.api import HistoryViewSet, InspectionViewSet, LoanViewSet, OverdueViewSet
+from inventory.mfa.serializers import TokenWithCodeSerializer
 from kiosk.station_api import StationViewSet
 
 
@@ -16,6 +17,8 @@ class TokenView(TokenObtainPairView):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+    # Users with a second factor send its code in `otp` (inventory.mfa).
+    serializer_class = TokenWithCodeSerializer
 
 
 router = DefaultRouter(trailing_slash=True)

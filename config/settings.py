@@ -67,12 +67,16 @@ INSTALLED_APPS = [
     "template_partials",
     "django_filters",
     "huey.contrib.djhuey",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "inventory.employees",
     "inventory.items",
     "inventory.loans",
     "inventory.masterdata",
     "kiosk",
     "inventory.ops",
+    "inventory.mfa",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session showed its second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "inventory.core.outages.DatabaseUnavailableMiddleware",
@@ -207,7 +213,7 @@ WHITENOISE_USE_FINDERS = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "inventory.mfa.authentication.SessionWithSecondFactor",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["inventory.core.api.permissions.ReadOrManage"],
     "DEFAULT_PAGINATION_CLASS": "inventory.core.api.pagination.Pagination",
@@ -266,6 +272,12 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Superusers and Managers must show a TOTP code (or a backup code) after the password
+# (inventory.mfa). Off with DEBUG=1 so that `make run` logs straight in; anyone may enrol anyway.
+MFA_REQUIRED = env_bool("MFA_REQUIRED", not DEBUG)
+# The name an authenticator app shows beside the account.
+OTP_TOTP_ISSUER = "Toolcrib"
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -50,3 +50,30 @@ def test_the_lan_default_uses_the_internal_issuer_and_sets_security_headers(tmp_
     text = json.dumps(config)
     for header in ["Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options"]:
         assert header in text
+
+
+def test_the_web_processes_are_balanced_and_checked_on_healthz_as_localhost(tmp_path):
+    result = caddy(tmp_path, "adapt", TOOLCRIB_UPSTREAM="127.0.0.1:8000 127.0.0.1:8001")
+    config = json.loads(result.stdout.splitlines()[0])
+    proxies = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            if node.get("handler") == "reverse_proxy" and "load_balancing" in node:
+                proxies.append(node)
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(config)
+    (proxy,) = proxies  # the one for pages, the API and the kiosk's WebSocket
+    assert [upstream["dial"] for upstream in proxy["upstreams"]] == [
+        "127.0.0.1:8000",
+        "127.0.0.1:8001",
+    ]
+    assert proxy["load_balancing"]["selection_policy"] == {"policy": "least_conn"}
+    active = proxy["health_checks"]["active"]
+    # /healthz never reads the database; Host: a name ALLOWED_HOSTS keeps (README).
+    assert active["uri"] == "/healthz" and active["headers"] == {"Host": ["localhost"]}

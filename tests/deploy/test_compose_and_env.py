@@ -36,6 +36,18 @@ def test_compose_has_the_five_services_and_the_worker_is_the_web_image():
     assert "daphne" in " ".join(services["web"]["command"])
 
 
+def test_compose_runs_the_web_processes_and_gives_caddy_their_ports_from_one_script():
+    services = compose()["services"]
+    web, caddy = " ".join(services["web"]["command"]), " ".join(services["caddy"]["command"])
+    assert "exec deploy/web-processes serve daphne " in web
+    assert "./web-processes:/usr/local/bin/web-processes:ro" in services["caddy"]["volumes"]
+    assert "$(web-processes upstreams web)" in caddy.replace("$$", "$")
+    assert "TOOLCRIB_UPSTREAM" not in services["caddy"]["environment"]
+    # Both count the same setting (empty: the cores, which both containers see alike).
+    for service in (services["web"], services["caddy"]):
+        assert service["environment"]["WEB_PROCESSES"] == "${WEB_PROCESSES:-}"
+
+
 def test_the_compose_database_archives_its_wal_with_the_settings_shipped_in_deploy():
     postgres = compose()["services"]["postgres"]
     dockerfile = ROOT / postgres["build"]["dockerfile"]
@@ -105,7 +117,7 @@ def test_every_way_of_starting_daphne_keeps_kiosk_websockets_open_past_a_day():
     # daphne closes a WebSocket after 24 hours by default, with a code browsers do not retry.
     starts = {
         "Makefile": ROOT / "Makefile",
-        "systemd": DEPLOY / "systemd" / "toolcrib-web.service",
+        "systemd": DEPLOY / "systemd" / "toolcrib-web@.service",
         "Dockerfile": DEPLOY / "Dockerfile",
         "compose": DEPLOY / "compose.yaml",
     }

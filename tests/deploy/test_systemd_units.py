@@ -9,7 +9,9 @@ from tests.deploy.tools import need
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = sorted((ROOT / "deploy" / "systemd").glob("toolcrib-*.service"))
-OURS = ["toolcrib-huey.service", "toolcrib-kiosk-browser.service", "toolcrib-web.service"]
+# The web unit is a template: one instance per port (deploy/web-processes).
+OURS = ["toolcrib-huey.service", "toolcrib-kiosk-browser.service", "toolcrib-web@.service"]
+INSTANCES = {"toolcrib-web@.service": "toolcrib-web@8001.service"}
 
 
 def test_the_web_huey_and_kiosk_browser_units_exist():
@@ -33,19 +35,36 @@ def test_systemd_analyze_verifies_the_unit(name, tmp_path):
     (install / ".venv").mkdir(parents=True)
     (install / ".venv" / "bin").symlink_to(Path(sys.executable).parent)
     text = (ROOT / "deploy" / "systemd" / name).read_text().replace("/opt/toolcrib", str(install))
-    unit = tmp_path / name
+    unit = tmp_path / INSTANCES.get(name, name)
     unit.write_text(text)
+    # The web processes' target beside them: the huey unit is ordered after it.
+    target = tmp_path / "toolcrib-web.target"
+    target.write_text((ROOT / "deploy" / "systemd" / target.name).read_text())
 
-    result = verify(unit)
+    result = verify(unit, target)
 
     assert result.returncode == 0, result.stderr
-    assert name not in result.stderr, result.stderr
+    assert unit.name not in result.stderr and target.name not in result.stderr, result.stderr
 
 
-def test_the_web_unit_runs_daphne_on_loopback_with_the_proxy_headers():
-    text = (ROOT / "deploy" / "systemd" / "toolcrib-web.service").read_text()
-    assert "--bind 127.0.0.1" in text and "--proxy-headers" in text
+def test_each_web_process_runs_daphne_on_loopback_on_its_own_port_with_the_proxy_headers():
+    text = (ROOT / "deploy" / "systemd" / "toolcrib-web@.service").read_text()
+    assert "--bind 127.0.0.1 --port %i" in text and "--proxy-headers" in text
     assert "EnvironmentFile=/etc/toolcrib/toolcrib.env" in text
+
+
+def test_the_web_processes_start_and_restart_together_and_migrate_one_at_a_time():
+    text = (ROOT / "deploy" / "systemd" / "toolcrib-web@.service").read_text()
+    target = (ROOT / "deploy" / "systemd" / "toolcrib-web.target").read_text()
+    assert "PartOf=toolcrib-web.target" in text  # systemctl restart toolcrib-web.target
+    assert text.rstrip().endswith("[Install]\nWantedBy=toolcrib-web.target")
+    assert target.rstrip().endswith("[Install]\nWantedBy=multi-user.target")
+    starts = [line for line in text.splitlines() if line.startswith("ExecStartPre=")]
+    assert len(starts) == 2 and all(
+        line.startswith("ExecStartPre=/usr/bin/flock /opt/toolcrib/var ") for line in starts
+    )
+    huey = (ROOT / "deploy" / "systemd" / "toolcrib-huey.service").read_text()
+    assert "toolcrib-web.target" in huey and "toolcrib-web.service" not in huey
 
 
 def test_the_kiosk_browser_opens_the_kiosk_page():
