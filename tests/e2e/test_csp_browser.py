@@ -149,6 +149,10 @@ def test_the_admin_pages_run_their_scripts_under_the_policy(server, admin_page):
     page.goto(server.url + "/admin/auth/user/")
     page.click('#result_list th a >> text="admin"')
     page.wait_for_selector("#id_groups_from")
+
+    # The second factor's enrolment: its QR code and its own stylesheet.
+    page.goto(server.url + "/admin/mfa/enrol/")
+    page.wait_for_selector(".mfa-qr svg")
     assert violations == []
 
 
