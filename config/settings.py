@@ -10,8 +10,10 @@ import hmac
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from huey import RedisHuey, SqliteHuey
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_prometheus",
     "django_htmx",
+    "csp",
     "template_partials",
     "django_filters",
     "huey.contrib.djhuey",
@@ -84,6 +87,8 @@ MIDDLEWARE = [
     "inventory.core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside every middleware that answers by itself (the 503 page), so each page carries it.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -260,6 +265,32 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ReturnConditionEnum": "inventory.loans.models.Loan.Condition"},
+}
+# DRF's own browsable API pages: the JSON renderer first, as by default.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    "inventory.core.api.renderers.BrowsableAPIRenderer",
+]
+
+# Content-Security-Policy, enforced on every page (django-csp): scripts and styles come only from
+# our own static files, never inline, so markup that slips into a page (a tool's name, an
+# imported CSV cell) can neither run nor restyle it. Data for scripts travels in data-*
+# attributes or json_script. 'self' covers the kiosk's ws:// or wss:// to this host (CSP 3);
+# the kiosk page also asks its local agent for its status while the server is unreachable.
+_agent = urlsplit(KIOSK_AGENT_STATUS_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Swagger UI's and the admin's stylesheets draw some icons as data: URIs.
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF, *([f"{_agent.scheme}://{_agent.netloc}"] if _agent.netloc else [])],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 # Superusers and Managers must show a TOTP code (or a backup code) after the password

@@ -47,6 +47,10 @@ def browser():
         browser.close()
 
 
+# The pages' Content-Security-Policy refuses eval: give page.wait_for_function a function
+# ("() => ..."), never a bare expression, which Playwright evals inside the page while it polls.
+
+
 def pair(page, link: str) -> None:
     """What the person setting up a kiosk does: open the pairing link, tap the button."""
     page.goto(link)

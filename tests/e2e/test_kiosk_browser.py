@@ -45,7 +45,7 @@ def test_a_paired_kiosk_shows_the_person_then_the_borrow_then_the_return(
     pair(page, server.url + station["pair_url"])
     page.wait_for_selector("#kiosk-main.idle")
     # The WebSocket is open when htmx says so; taps posted before that would be missed.
-    page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+    page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
     page.wait_for_timeout(300)
     screenshot(page, "kiosk-1-idle")
 
@@ -84,7 +84,7 @@ def test_a_state_answer_older_than_a_push_does_not_put_the_screen_back(server, b
 
     page.route("**/kiosk/state/**", hold_the_first_answer)
     pair(page, server.url + station["pair_url"])
-    page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+    page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
     while not held:
         page.wait_for_timeout(50)
     assert post_tap(server, station["token"], "04DE0000000003")["outcome"] == "session_started"
@@ -107,10 +107,10 @@ def test_a_kiosk_whose_socket_the_server_closed_connects_again_in_its_language(b
         # A browser set to English, never switched: the pushes follow the page's language.
         page = browser.new_page(locale="en-US")
         pair(page, live.url + station["pair_url"])
-        page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
-        page.wait_for_function("document.querySelector('#kiosk-offline').hidden === false")
+        page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
+        page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === false")
         page.wait_for_function(
-            "document.querySelector('#kiosk-offline').hidden === true", timeout=5000
+            "() => document.querySelector('#kiosk-offline').hidden === true", timeout=5000
         )
         page.wait_for_timeout(200)
         post_tap(live, station["token"], "04DE0000000001")
@@ -126,7 +126,7 @@ def test_demo_mode_lets_a_newcomer_click_through_borrow_and_undo(browser, screen
         link = pair_line.split("open ")[1].split()[0]
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
         pair(page, link)
-        page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+        page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
         page.wait_for_timeout(300)
 
         page.click("aside.demo button[data-uid='04DE0000000002']")

@@ -31,7 +31,7 @@ def kiosk(server, browser):
     context = browser.new_context(viewport={"width": 800, "height": 480}, locale="ja-JP")
     page = context.new_page()
     pair(page, server.url + station["pair_url"])
-    page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+    page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
     yield page, lambda uid: post_tap(server, station["token"], uid)
     context.close()
 
@@ -39,7 +39,7 @@ def kiosk(server, browser):
 def switch_to_english(page):
     page.click("form.lang button")
     page.wait_for_selector("html[lang='en']")
-    page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+    page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
 
 
 def test_english_chosen_in_a_session_is_japanese_again_when_that_session_ends(kiosk):

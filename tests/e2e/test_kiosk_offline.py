@@ -63,7 +63,7 @@ def kiosk(server, status_port, browser, tmp_path):
     page = context.new_page()
     try:
         pair(page, server.url + station["pair_url"])
-        page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+        page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
         yield page, start_agent
     finally:
         context.close()

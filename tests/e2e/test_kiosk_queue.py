@@ -39,7 +39,7 @@ def test_a_queue_at_one_kiosk_leaves_each_tool_with_whoever_took_it(server, brow
     station = create_station(server, "Queue")
     page = browser.new_page(viewport={"width": 800, "height": 480}, locale="ja-JP")
     pair(page, server.url + station["pair_url"])
-    page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+    page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
 
     def tap(*uids):
         return [post_tap(server, station["token"], uid)["outcome"] for uid in uids]

@@ -25,7 +25,7 @@ def open_kiosk(server, browser, name):
     station = create_station(server, name)
     page = browser.new_page(viewport={"width": 800, "height": 480})
     pair(page, server.url + station["pair_url"])
-    page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+    page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
     return page, station["token"]
 
 
@@ -36,7 +36,7 @@ def test_a_kiosk_browser_started_as_its_unit_says_plays_a_tone_for_a_tap_untouch
     assert page.locator(".sound-off").is_hidden()
     post_tap(server, token, "DEADBEEF01")  # an unknown tag: a result card with its tune
     page.wait_for_selector("#kiosk-result.result--unknown_tag")
-    page.wait_for_function(f"{TONES} === 2")  # the unknown-tag tune is two tones
+    page.wait_for_function(f"() => {TONES} === 2")  # the unknown-tag tune is two tones
     page.close()
 
 
@@ -53,9 +53,9 @@ def test_without_the_autoplay_flag_the_pairing_tap_or_the_first_touch_lets_it_pl
         page.mouse.click(400, 300)  # the first touch, anywhere
         page.wait_for_selector("#kiosk[data-audio='running']", timeout=10000)
         assert page.locator(".sound-off").is_hidden()
-        page.wait_for_function("document.querySelector('#kiosk-offline').hidden === true")
+        page.wait_for_function("() => document.querySelector('#kiosk-offline').hidden === true")
         post_tap(server, token, demo.badge_uid(1))  # a badge: no card, but its tune
         page.wait_for_selector("#kiosk-main.session")
-        page.wait_for_function(f"{TONES} === 2")
+        page.wait_for_function(f"() => {TONES} === 2")
     finally:
         plain.close()
