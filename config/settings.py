@@ -227,6 +227,10 @@ AXES_LOCKOUT_CALLABLE = "inventory.core.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False
 AXES_DISABLE_ACCESS_LOG = True
 # The address is REMOTE_ADDR: daphne --proxy-headers has put there the one Caddy saw.
+# The log names the user name and address of each failure and lockout (never the password), so
+# whoever unlocks knows what to reset; no start-up line on every manage.py command.
+AXES_SENSITIVE_PARAMETERS = []
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

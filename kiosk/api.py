@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.core.api.errors import error
-from inventory.core.api.throttles import SharedRate
 from inventory.core.api.fields import DateTimeField
+from inventory.core.api.throttles import SharedRate
 from inventory.core.logging import bind_log_context
 from inventory.core.uids import normalize_uid
 from kiosk import broadcast, replays, tasks

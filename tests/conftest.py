@@ -92,9 +92,7 @@ def _fresh_cache(settings):
     from django.core.cache import cache
 
     if "DatabaseCache" in settings.CACHES["default"]["BACKEND"]:
-        settings.CACHES = {
-            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-        }
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
 
 

@@ -207,3 +207,6 @@ class CacheEntry(models.Model):
         db_table = "toolcrib_cache"
         verbose_name = _("cache entry")
         verbose_name_plural = _("cache entries")
+
+    def __str__(self):
+        return self.cache_key

@@ -23,7 +23,7 @@ class SharedRate:
         try:
             return super().allow_request(request, view)
         except RedisError as error:
-            logger.warning("Throttle %s not counted, the cache is unavailable: %s", self.scope, error)
+            logger.warning("Throttle %s not counted, no cache: %s", self.scope, error)
             return True
 
 
