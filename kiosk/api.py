@@ -106,7 +106,9 @@ class StationThrottle(SharedRate, throttling.SimpleRateThrottle):
     minute's 600, and a Pi takes far longer than a minute to apply 20,000 taps. A BATCH_MAX
     below 17 could pass 600 a minute; the agent then waits and sends again (a 429 is retried
     with its backoff, never dropped). Heartbeats come every HEARTBEAT_SECONDS (15; at least 1,
-    which is 60 a minute).
+    which is 60 a minute). Measured with this throttle on (tests/perf/agent_replay.py, two busy
+    cores, PostgreSQL and Redis): 10,000 taps took 69 s posted back to back (87 requests a
+    minute) and 158 s through the agent (38 a minute), none refused.
     """
 
     scope = "station"
