@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ops', '0004_restore_replay'),
+        ('ops', '0005_kiosk_and_backup_permissions'),
     ]
 
     operations = [
