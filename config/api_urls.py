@@ -1,10 +1,11 @@
 """The whole /api/v1/ surface in one place."""
 
 from django.urls import include, path
+from rest_framework import exceptions
 from rest_framework.routers import DefaultRouter
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from inventory.core.lockout import LoginLocked
 from inventory.employees.api import EmployeeViewSet, QualificationViewSet
 from inventory.items.api import CalibrationViewSet, CategoryViewSet, ItemViewSet, TagViewSet
 from inventory.loans.api import HistoryViewSet, InspectionViewSet, LoanViewSet, OverdueViewSet
@@ -13,12 +14,19 @@ from kiosk.station_api import StationViewSet
 
 
 class TokenView(TokenObtainPairView):
-    """SimpleJWT's, with password guessing slowed per client address (the "login" rate)."""
+    """SimpleJWT's, with the lockout answer once django-axes has counted too many failures
+    for the user name or the address (it then refuses even the right password)."""
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
     # Users with a second factor send its code in `otp` (inventory.mfa).
     serializer_class = TokenWithCodeSerializer
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except exceptions.AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLocked() from None
+            raise
 
 
 router = DefaultRouter(trailing_slash=True)

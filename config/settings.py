@@ -27,6 +27,7 @@ from config.env import (
     env_int,
     env_list,
     env_networks,
+    env_rate,
     env_str,
     env_time,
     env_url,
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "axes",
     "inventory.employees",
     "inventory.items",
     "inventory.loans",
@@ -99,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "inventory.core.outages.DatabaseUnavailableMiddleware",
+    # Turns a login that django-axes refused into the lockout page (inventory.core.lockout).
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -156,6 +160,32 @@ else:
     # Only reaches consumers inside this process: fine for one daphne, never for a worker.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# What every process must count together (API throttles, failed logins): a count kept in each
+# process's memory multiplies with the processes. Redis when there is one; otherwise a table in
+# the database (inventory.ops.models.CacheEntry), which the embedded setup already has.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "toolcrib",
+            # Shorter than the channel layer's: a throttle asks the cache on every API request,
+            # and a Redis that does not answer must cost a tap a fraction of a second, not five
+            # (inventory.core.api.throttles lets the request through then).
+            "OPTIONS": {**REDIS_CONNECTION, "socket_connect_timeout": 1, "socket_timeout": 0.25},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "toolcrib_cache",
+            # Django culls a third of the table past MAX_ENTRIES (300 by default): a flood of
+            # made-up user names would then erase the failure counts of the real ones.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }
+
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)
 # huey's messages are pickles: signed, so whoever can write to a passwordless Redis cannot make
 # the consumer unpickle (run) what they like. The key is derived from SECRET_KEY (never the key
@@ -178,6 +208,29 @@ if REDIS_URL:
     )
 else:
     HUEY = SqliteHuey("toolcrib", filename=str(VAR_DIR / "huey.sqlite3"), **_huey_options)
+
+# django-axes refuses a login (admin or API token) after LOGIN_FAILURE_LIMIT failures for the
+# same user name, or from the same address, until LOGIN_LOCKOUT_MINUTES after the last one (a
+# try while locked out starts the wait again). Counted in the cache above, so every process
+# agrees; deploy/README.md says how to unlock sooner.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "inventory.core.lockout.SharedCacheHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "inventory.core.lockout.lockout_response"
+# The counts live in the cache; axes' admin pages list its database tables, which stay empty.
+AXES_ENABLE_ADMIN = False
+AXES_DISABLE_ACCESS_LOG = True
+# The address is REMOTE_ADDR: daphne --proxy-headers has put there the one Caddy saw.
+# The log names the user name and address of each failure and lockout (never the password), so
+# whoever unlocks knows what to reset; no start-up line on every manage.py command.
+AXES_SENSITIVE_PARAMETERS = []
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -242,8 +295,18 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["inventory.core.api.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # Counted in the process's memory: with several daphne processes, per process.
-    "DEFAULT_THROTTLE_RATES": {"login": "10/minute"},
+    # Counted in the cache every process shares (CACHES); each rate per client address (anon),
+    # per user (user), per station (the agent's scans and heartbeats, each on its own).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "inventory.core.api.throttles.AnonThrottle",
+        "inventory.core.api.throttles.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("API_THROTTLE_ANON", "60/minute"),
+        "user": env_rate("API_THROTTLE_USER", "600/minute"),
+        # kiosk.api.StationThrottle says why this lets a replay of 10,000 taps through.
+        "station": env_rate("API_THROTTLE_STATION", "600/minute"),
+    },
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),

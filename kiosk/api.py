@@ -7,12 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import authentication, exceptions, permissions, serializers
+from rest_framework import authentication, exceptions, permissions, serializers, throttling
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.core.api.errors import error
 from inventory.core.api.fields import DateTimeField
+from inventory.core.api.throttles import SharedRate
 from inventory.core.logging import bind_log_context
 from inventory.core.uids import normalize_uid
 from kiosk import broadcast, replays, tasks
@@ -93,12 +94,42 @@ class ScanBatchOut(serializers.Serializer):
     results = ScanResultOut(many=True)
 
 
+class StationThrottle(SharedRate, throttling.SimpleRateThrottle):
+    """Each station's scans, and its heartbeats, counted apart (API_THROTTLE_STATION each).
+
+    Sized so that a replay of 10,000 taps is never slowed. The agent sends its outbox (agent/
+    sender.py) and a replay after a restore (agent/replay.py) in batches of BATCH_MAX taps,
+    100 by default, each batch as soon as the last is answered: 10,000 taps are 100 requests.
+    The outbox drained after an outage is as many again, taps held during a replay are asked
+    about every 2 s (30 a minute), and people tap at most about once a second (60): even if
+    the server answered in no time, that is 100 + 100 + 30 + 60 = 290 requests, within one
+    minute's 600, and a Pi takes far longer than a minute to apply 20,000 taps. A BATCH_MAX
+    below 17 could pass 600 a minute; the agent then waits and sends again (a 429 is retried
+    with its backoff, never dropped). Heartbeats come every HEARTBEAT_SECONDS (15; at least 1,
+    which is 60 a minute). Measured with this throttle on (tests/perf/agent_replay.py, two busy
+    cores, PostgreSQL and Redis): 10,000 taps took 69 s posted back to back (87 requests a
+    minute) and 158 s through the agent (38 a minute), none refused.
+    """
+
+    scope = "station"
+
+    def get_cache_key(self, request, view):
+        station = request.auth
+        if not isinstance(station, Station):
+            return None
+        return self.cache_format % {"scope": f"station-{view.throttle_name}", "ident": station.pk}
+
+
 class AgentView(APIView):
     authentication_classes = [StationTokenAuthentication]
     permission_classes = [IsStation]
+    # Not the per-address or per-user throttles: a station is neither.
+    throttle_classes = [StationThrottle]
 
 
 class ScanBatchView(AgentView):
+    throttle_name = "scans"
+
     def initial(self, request, *args, **kwargs):
         # Taken before authentication reads the database: a wait for a connection there (the
         # database just back, the pool reconnecting) is not the kiosk's clock running slow,
@@ -198,6 +229,8 @@ class HeartbeatOut(serializers.Serializer):
 
 
 class HeartbeatView(AgentView):
+    throttle_name = "heartbeat"
+
     @extend_schema(
         request=HeartbeatIn,
         responses={

@@ -82,10 +82,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttle counts live in the cache: each test starts with none."""
+def _fresh_cache(settings):
+    """Throttle counts and failed logins live in the cache: each test starts with none, so no
+    test is throttled or locked out by the tests before it.
+
+    Without Redis the cache is a database table, whose queries would join the exact query
+    counts of the API tests; in this process it is then kept in memory. The table itself is
+    proved by tests/config/test_login_lockout_processes.py, whose servers use it."""
     from django.core.cache import cache
 
+    if "DatabaseCache" in settings.CACHES["default"]["BACKEND"]:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
 
 

@@ -96,6 +96,8 @@ MATRIX = {
     "admin:kiosk_station_pairing":                      f"GET {W}; POST {W}",
     "admin:kiosk_station_enrol":                        f"GET {W}",
     "admin:kiosk_unknowntag_assign":                    f"GET {W}",
+    # Lifting a login lockout: whoever may change users (superusers)
+    "admin:unlock_login":                               "GET super; POST super",
     # Users and groups: the superuser's alone
     "admin:auth_user_changelist":                       "GET super",
     "admin:auth_user_add":                              "GET super",

@@ -1,9 +1,13 @@
 """The staff dashboard: loans, stations and backups at a glance; what came back after a
 restore."""
 
+import logging
+
+from axes import utils as axes
+from django import forms
 from django.conf import settings
-from django.contrib import admin
-from django.shortcuts import get_object_or_404
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +17,8 @@ from inventory.ops import dashboard as numbers
 from inventory.ops.backups.report import report
 from inventory.ops.charts import bar_chart
 from inventory.ops.models import RestoreRun
+
+logger = logging.getLogger(__name__)
 
 
 @admin_page("dashboard/", name="ops_dashboard", permissions=["loans.view_loan"])
@@ -55,3 +61,42 @@ def restore_report(request, pk):
         "wait_seconds": settings.REPLAY_WAIT_SECONDS,
     }
     return TemplateResponse(request, "admin/ops/restore_report.html", context)
+
+
+class UnlockLoginForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=150, required=False)
+    address = forms.GenericIPAddressField(label=_("Computer's address"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("username") and not data.get("address"):
+            raise forms.ValidationError(_("Give a user name, an address, or both."))
+        return data
+
+
+@admin_page("unlock-login/", name="unlock_login", permissions=["auth.change_user"])
+def unlock_login(request):
+    """Lifts a login lockout before its wait is over (deploy/README.md, "Lockout recovery"):
+    the failures counted for a user name and for an address, as the reset commands do."""
+    form = UnlockLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username, address = form.cleaned_data["username"], form.cleaned_data["address"]
+        if username:
+            axes.reset(username=username)
+        if address:
+            axes.reset(ip=address)
+        logger.warning("%s unlocked the login of %r / %r", request.user, username, address)
+        messages.success(
+            request,
+            _("Unlocked: %(who)s can log in again.")
+            % {"who": " / ".join(part for part in (username, address) if part)},
+        )
+        return redirect("admin:unlock_login")
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Unlock a login"),
+        "form": form,
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": settings.LOGIN_LOCKOUT_MINUTES,
+    }
+    return TemplateResponse(request, "admin/ops/unlock_login.html", context)

@@ -191,3 +191,22 @@ class PrunedScans(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome}: {self.count}"
+
+
+class CacheEntry(models.Model):
+    """The table of Django's database cache (settings.CACHES without Redis): the API's throttle
+    counts and the failed logins, shared by every process. A model rather than
+    `createcachetable`, so that migrate makes it wherever the server is installed. The columns
+    are the ones Django's DatabaseCache reads and writes; nothing else uses this model."""
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "toolcrib_cache"
+        verbose_name = _("cache entry")
+        verbose_name_plural = _("cache entries")
+
+    def __str__(self):
+        return self.cache_key

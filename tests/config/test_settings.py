@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import database_from_url, env_bool, env_int, env_time, env_weekdays
+from config.env import database_from_url, env_bool, env_int, env_rate, env_time, env_weekdays
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,3 +101,28 @@ def test_database_urls_for_both_vendors():
     assert database_from_url("sqlite:////tmp/x.db", base_dir=ROOT)["NAME"] == Path("/tmp/x.db")
     with pytest.raises(ImproperlyConfigured):
         database_from_url("mysql://x/y", base_dir=ROOT)
+
+
+@pytest.mark.parametrize("rate", ["lots", "0/minute", "600/min", "600/fortnight", "/minute"])
+def test_a_throttle_rate_that_is_not_count_per_period_stops_the_start(monkeypatch, rate):
+    monkeypatch.setenv("X_RATE", rate)
+    with pytest.raises(ImproperlyConfigured, match="X_RATE must look like 600/minute"):
+        env_rate("X_RATE", "60/minute")
+
+
+def test_a_throttle_rate_is_read_as_drf_reads_it(monkeypatch):
+    monkeypatch.setenv("X_RATE", " 1200/hour ")
+    assert env_rate("X_RATE", "60/minute") == "1200/hour"
+    assert env_rate("X_UNSET", "60/minute") == "60/minute"
+
+
+def test_the_shared_cache_is_redis_with_redis_url_and_the_database_table_without():
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    common = {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"}
+    with_redis = run_python(
+        f"import django; django.setup(); {code}", REDIS_URL="redis://127.0.0.1:6379/9", **common
+    )
+    without = run_python(f"import django; django.setup(); {code}", **common)
+
+    assert with_redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+    assert without.stdout.strip() == "django.core.cache.backends.db.DatabaseCache"

@@ -10,6 +10,7 @@ from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
@@ -19,6 +20,7 @@ from rest_framework.views import set_rollback
 
 from inventory.core.api.parsers import BodyTooLarge
 from inventory.core.errors import DomainError
+from inventory.core.lockout import LoginLocked
 
 _CODES = [
     (exceptions.NotAuthenticated, "NOT_AUTHENTICATED"),
@@ -31,6 +33,7 @@ _CODES = [
     (exceptions.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"),
     (exceptions.NotAcceptable, "NOT_ACCEPTABLE"),
     (exceptions.Throttled, "THROTTLED"),
+    (LoginLocked, "LOCKED_OUT"),
     (BodyTooLarge, "TOO_LARGE"),
 ]
 
@@ -106,6 +109,18 @@ def exception_handler(exc, context):
             "message": _("Some values are not valid: %(problems)s")
             % {"problems": "; ".join(_flatten(exc.detail))},
             "fields": exc.detail,
+        }
+    elif isinstance(exc, exceptions.Throttled):
+        # DRF's text names no next step; Retry-After (set by DRF from exc.wait) says the same.
+        seconds = int(exc.wait or 1)
+        response.data = {
+            "code": code,
+            "message": ngettext(
+                "Too many requests. Wait %(seconds)d second, then try again.",
+                "Too many requests. Wait %(seconds)d seconds, then try again.",
+                seconds,
+            )
+            % {"seconds": seconds},
         }
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
