@@ -1,8 +1,10 @@
 import datetime
 import json
+import math
 import uuid
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from inventory.loans import services
@@ -224,7 +226,10 @@ def test_a_batch_of_a_hundred_borrows_costs_a_fixed_number_of_queries_per_tap(
     # per borrow: the tool's savepoint and release, lock the tool (with its category's rules),
     # its open loan, lock the employee (with their shift), the closed days ahead, insert loan,
     # insert history. The badge itself costs nothing more: the session is in the station row.
-    with django_assert_num_queries(10 + 8 * 99):
+    # (SQLite takes the scans' insert in several statements, at its limit of bound values.)
+    fields = ScanEvent._meta.concrete_fields
+    scan_inserts = math.ceil(100 / connection.ops.bulk_batch_size(fields, events))
+    with django_assert_num_queries(9 + scan_inserts + 8 * 99):
         results = post(client, station, batch(*events)).json()["results"]
 
     assert [r["outcome"] for r in results].count("borrowed") == 99
