@@ -1,9 +1,8 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from inventory.ops.backups.restore import RestoreCancelled, RestoreError, restore_archive
+from inventory.ops.management.commands._archive import add_archive_arguments
 
 
 class Command(BaseCommand):
@@ -13,16 +12,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("archive", type=Path)
+        add_archive_arguments(parser)
         parser.add_argument(
             "--no-input", action="store_false", dest="interactive", help="Do not ask to confirm."
-        )
-        parser.add_argument(
-            "--trust-unsigned",
-            action="store_true",
-            help="Accept an archive this installation did not sign (written before backups were "
-            "signed, or by a server with another key) after a warning. Only for an archive whose "
-            "origin you know.",
         )
 
     def handle(self, *args, archive, interactive, trust_unsigned, **options):

@@ -1,9 +1,8 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from inventory.ops.backups.restore import RestoreError, verify_archive
+from inventory.ops.management.commands._archive import add_archive_arguments
 
 
 class Command(BaseCommand):
@@ -14,14 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("archive", type=Path)
-        parser.add_argument(
-            "--trust-unsigned",
-            action="store_true",
-            help="Accept an archive this installation did not sign (written before backups were "
-            "signed, or by a server with another key) after a warning. Only for an archive whose "
-            "origin you know.",
-        )
+        add_archive_arguments(parser)
 
     def handle(self, *args, archive, trust_unsigned, **options):
         try:
