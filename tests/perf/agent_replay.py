@@ -29,8 +29,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import django
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+# The live kiosk kit reads the demo's UIDs from the kiosk app: Django is set up, never used here.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
 
 from agent.outbox import Outbox, iso  # noqa: E402
 from tests.agent.conftest import AgentProcess  # noqa: E402
