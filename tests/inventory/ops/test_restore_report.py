@@ -96,7 +96,13 @@ def test_the_list_of_restores_links_to_each_report(admin_client, english, restor
     )
 
 
-def test_staff_without_the_restores_permission_cannot_read_the_report(client, staff, restored):
-    page = client.get(reverse("admin:ops_restorerun_report", args=[restored["run"].pk]))
+def test_managers_read_the_report_and_viewers_cannot(client, manager, viewer, restored):
+    url = reverse("admin:ops_restorerun_report", args=[restored["run"].pk])
+    answers = {}
+    for user in (manager, viewer):
+        user.is_staff = True
+        user.save()
+        client.force_login(user)
+        answers[user.username] = client.get(url).status_code
 
-    assert page.status_code == 403
+    assert answers == {"manager": 200, "viewer": 403}
