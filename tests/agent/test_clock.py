@@ -58,3 +58,12 @@ def test_on_linux_the_clock_names_this_boot_and_counts_from_it():
     assert abs(later.seconds - uptime) < 1
     # Dated on the later reading's clock, the first reading lands where it was.
     assert abs(clock.dated(wall, boot, later_wall, later) - wall) < timedelta(milliseconds=20)
+
+
+def test_without_a_boot_id_taps_are_dated_by_the_wall_clock_alone(monkeypatch):
+    monkeypatch.setattr(clock, "_boot_id", lambda: None)  # not Linux
+
+    wall, boot = clock.now()
+
+    assert boot is None
+    assert abs(wall - datetime.now(UTC)) < timedelta(seconds=1)

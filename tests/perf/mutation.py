@@ -50,21 +50,31 @@ MODULES = {
         "tests/kiosk/test_admin.py",
         "tests/kiosk/test_consumer.py",
     ],
-    "agent/outbox.py": ["tests/agent/test_outbox.py", "tests/agent/test_pruning.py"],
+    "agent/outbox.py": [
+        "tests/agent/test_outbox.py",
+        "tests/agent/test_pruning.py",
+        "tests/agent/test_operator_safety.py",
+        "tests/agent/test_replay.py",
+    ],
     "agent/sender.py": [
         "tests/agent/test_sender_results.py",
         "tests/agent/test_sender_batching.py",
         "tests/agent/test_backoff.py",
+        "tests/agent/test_sender_over_http.py",
+        "tests/agent/test_replay.py",
     ],
     "agent/clock.py": ["tests/agent/test_clock.py"],
     "inventory/ops/backups/archive.py": [
         "tests/inventory/ops/test_archive.py",
+        "tests/inventory/ops/test_backup_signing.py",
         "tests/inventory/ops/test_backup.py",
         "tests/inventory/ops/test_restore.py",
     ],
     "inventory/ops/backups/restore.py": [
         "tests/inventory/ops/test_restore.py",
         "tests/inventory/ops/test_verify_backup.py",
+        "tests/inventory/ops/test_backup_signing.py",
+        "tests/inventory/ops/test_backup_private_tables.py",
     ],
     "inventory/ops/backups/databases.py": [
         "tests/inventory/ops/test_backup.py",
