@@ -74,7 +74,7 @@ base-packages system-packages:
 # Recompile the pinned sets after editing a requirements/*.in file.
 requirements: | $(VENV)/bin/python
 	$(BIN)/pip install --quiet uv
-	cd requirements && for set in base agent dev; do \
+	cd requirements && for set in base agent dev mutation; do \
 	  ../$(BIN)/uv pip compile --python-version 3.11 --generate-hashes -q $$set.in -o $$set.txt; \
 	done
 

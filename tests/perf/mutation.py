@@ -1,6 +1,7 @@
 """Mutation testing of the rule modules: which small bugs would pass every test.
 
 Usage: python tests/perf/mutation.py [--module PATH ...] [--keep DIR] [--max-children N]
+(first `.venv/bin/pip install --require-hashes -r requirements/mutation.txt`)
 Prints one JSON object: per module the mutants, killed, survived, timeouts, the score
 ((killed + timeouts) / mutants) and each surviving mutant's place and change.
 
@@ -170,6 +171,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="run (or resume) in this folder and keep it")
     parser.add_argument("--max-children", type=int, default=os.cpu_count())
     args = parser.parse_args()
+    if not MUTMUT.exists():
+        sys.exit(f"{MUTMUT} is missing: pip install --require-hashes -r requirements/mutation.txt")
     modules = args.modules or list(MODULES)
     root = args.keep or Path(tempfile.mkdtemp(prefix="toolcrib-mutation-"))
     if not (root / "pyproject.toml").exists():
