@@ -16,7 +16,7 @@ from inventory.core.api.fields import DateTimeField
 from inventory.core.api.throttles import SharedRate
 from inventory.core.logging import bind_log_context
 from inventory.core.uids import normalize_uid
-from kiosk import broadcast, replays, tasks
+from kiosk import broadcast, replays, tasks, tokens
 from kiosk.models import AGENT_STATUS_FIELDS, Station
 from kiosk.scans import Scan
 
@@ -24,7 +24,8 @@ MAX_EVENTS = 500
 
 
 class StationTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Station <token>`; request.auth is the Station."""
+    """`Authorization: Station <token>`; request.auth is the Station, as this process last
+    looked its token up: each view checks the token again where it writes (kiosk.tokens)."""
 
     keyword = "Station"
 
@@ -34,9 +35,9 @@ class StationTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Use: Authorization: Station <token>")
-        station = Station.objects.by_token(header[1])
+        station = tokens.station_for(header[1])
         if station is None:
-            raise exceptions.AuthenticationFailed("Unknown or revoked station token.")
+            raise refused()
         bind_log_context(station=station.name)
         return (None, station)
 
@@ -55,6 +56,10 @@ class StationTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Station <token>` as printed by `manage.py create_station`.",
         }
+
+
+def refused() -> exceptions.AuthenticationFailed:
+    return exceptions.AuthenticationFailed("Unknown or revoked station token.")
 
 
 class IsStation(permissions.BasePermission):
@@ -161,13 +166,18 @@ class ScanBatchView(AgentView):
         received_at = self.received_at
         batch = ScanBatchIn(data=request.data)
         batch.is_valid(raise_exception=True)
-        results = replays.record(
-            station=request.auth,
-            scans=[_scan(raw) for raw in batch.validated_data["events"]],
-            sent_at=batch.validated_data["sent_at"],
-            received_at=received_at,
-            replay_id=batch.validated_data.get("replay"),
-        )
+        try:
+            results = replays.record(
+                station=request.auth,
+                scans=[_scan(raw) for raw in batch.validated_data["events"]],
+                sent_at=batch.validated_data["sent_at"],
+                received_at=received_at,
+                replay_id=batch.validated_data.get("replay"),
+                token_hash=request.auth.token_hash,
+            )
+        except (tokens.Refused, Station.DoesNotExist):
+            tokens.forget(request.auth.token_hash)
+            raise refused() from None
         return Response({"results": [result.__dict__ for result in results]})
 
 
@@ -249,11 +259,19 @@ class HeartbeatView(AgentView):
             for key, value in status.validated_data.items()
         }
         now = timezone.now()
-        Station.objects.filter(pk=request.auth.pk).update(last_seen_at=now, **fields)
+        station = request.auth
+        # Written only while the station holds the token: it may have been revoked since this
+        # process looked it up.
+        holder = Station.objects.filter(
+            pk=station.pk, token_hash=station.token_hash, revoked_at__isnull=True
+        )
+        if not holder.update(last_seen_at=now, **fields):
+            tokens.forget(station.token_hash)
+            raise refused()
         # robust: with the channel layer down the heartbeat is still recorded and answered.
-        transaction.on_commit(lambda: broadcast.reader_changed(request.auth.pk), robust=True)
+        transaction.on_commit(lambda: broadcast.reader_changed(station.pk), robust=True)
         replay, ready = replays.heartbeat(
-            station=request.auth, done=done, kept_since=fields.get("replayable_since"), now=now
+            station=station, done=done, kept_since=fields.get("replayable_since"), now=now
         )
         if ready:
             tasks.apply_replay()

@@ -32,6 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kiosk import tokens
 from kiosk.models import HeldTap, Replay, ReplayStation, ScanEvent, Station
 from kiosk.scans import Result, Scan, again, clock_shift, dated, record_scans
 
@@ -118,14 +119,18 @@ def record(
     sent_at: datetime.datetime,
     received_at: datetime.datetime,
     replay_id: uuid.UUID | None = None,
+    token_hash: str | None = None,
 ) -> list[Result]:
     """A batch from an agent, `replay_id` naming the replay its taps are sent again for:
-    applied now (kiosk.scans), or held while a replay gathers."""
+    applied now (kiosk.scans), or held while a replay gathers. With `token_hash`, only while
+    the station still holds that token (kiosk.tokens)."""
     gathering = Replay.objects.gathering()
     replayed = replay_id is not None
-    if not replayed and not gathering.exists():
-        return record_scans(station=station, scans=scans, sent_at=sent_at, received_at=received_at)
     batch = {"station": station, "scans": scans, "sent_at": sent_at, "received_at": received_at}
+    if not replayed and not gathering.exists():
+        return record_scans(**batch, token_hash=token_hash)
+    if token_hash is not None:
+        tokens.check(Station.objects.get(pk=station.pk), token_hash)
     with transaction.atomic():
         # Locked: a batch is either held before the replay is applied, or applied after it.
         replay = gathering.select_for_update().first()

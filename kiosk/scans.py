@@ -18,7 +18,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from inventory.items.models import Tag
-from kiosk import broadcast, rules, state
+from kiosk import broadcast, rules, state, tokens
 from kiosk.metrics import TAP_SECONDS
 from kiosk.models import ScanEvent, Station
 
@@ -58,9 +58,12 @@ def record_scans(
     sent_at: datetime.datetime,
     received_at: datetime.datetime,
     replayed: bool = False,
+    token_hash: str | None = None,
 ) -> list[Result]:
     """Apply a batch; answer one Result per scan, in the order given. `replayed` taps were sent
-    again after a restore (kiosk.replays): late, whenever they were read.
+    again after a restore (kiosk.replays): late, whenever they were read. With `token_hash`
+    (an agent's request) nothing is applied unless the station still holds that token
+    (kiosk.tokens.Refused).
 
     A refused tap is an outcome, not an error (the use cases undo their own writes). A tap that
     hits a bug fails the batch, which is then done again with each tap in a savepoint of its
@@ -74,11 +77,14 @@ def record_scans(
         sent_at=sent_at,
         received_at=received_at,
         replayed=replayed,
+        token_hash=token_hash,
     )
     try:
         results, timings = batch(isolate=False)
     except DatabaseError:
         raise  # the database failed (deadlock, connection): the agent sends the batch again
+    except (tokens.Refused, Station.DoesNotExist):
+        raise  # the token was revoked, or the station deleted, since it was looked up
     except Exception:
         log.warning(
             "a tap of a batch from station %s failed; applying the batch tap by tap",
@@ -93,7 +99,7 @@ def record_scans(
 
 
 def _record(
-    *, station, scans, sent_at, received_at, replayed, isolate: bool
+    *, station, scans, sent_at, received_at, replayed, token_hash, isolate: bool
 ) -> tuple[list[Result], list[float]]:
     """The batch's results, and how long each tap took to apply."""
     shift = clock_shift(sent_at, received_at)
@@ -106,7 +112,9 @@ def _record(
         # the loan the undo button names, with its tool and person. An enrolment target is
         # loaded only by the taps that need it.
         station = state.lock(station.pk, *state.RELATED)
-        known = ScanEvent.objects.in_bulk([scan.id for scan in scans if scan.id])
+        if token_hash is not None:
+            tokens.check(station, token_hash)
+        known = ScanEvent.objects.order_by().in_bulk([scan.id for scan in scans if scan.id])
         tags = _active_tags(scans)
         new_events = []
         # The agent's order, which is its outbox sequence: the order the taps were read even

@@ -4,6 +4,7 @@ import json
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 
+from kiosk import actions
 from kiosk.models import Station
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +61,13 @@ def test_a_bad_value_is_400_and_changes_nothing(client, station, field, value):
 
 def test_a_heartbeat_needs_the_station_token(client, station):
     assert beat(client, station, STATUS, token="nope").status_code == 401
+
+
+def test_a_token_revoked_after_this_process_looked_it_up_is_401_and_the_status_is_kept(
+    client, station
+):
+    assert beat(client, station, STATUS).status_code == 200  # looked up, and remembered
+    actions.revoke_token(station=station)
+    response = beat(client, station, {**STATUS, "outbox_depth": 99})
+    assert response.status_code == 401
+    assert Station.objects.get(pk=station.pk).outbox_depth == STATUS["outbox_depth"]

@@ -124,6 +124,25 @@ def test_taps_sent_again_are_held_until_every_kiosk_in_use_has_answered(two_kios
     assert Replay.objects.get().state == Replay.State.APPLIED
 
 
+def test_while_a_replay_gathers_a_token_revoked_since_it_was_looked_up_holds_nothing(
+    two_kiosks, archive_taken
+):
+    a, _b = two_kiosks
+    replays.open_after_restore(archive_taken_at=archive_taken)
+    request = a.beat()["replay"]  # this process remembers a's token
+    actions.revoke_token(station=a.station)
+    response = a._post(
+        "/api/v1/kiosk/scans",
+        {
+            "sent_at": timezone.now(),
+            "events": [{"id": str(uuid.uuid4()), "uid": "04AA000001", "read_at": timezone.now()}],
+            "replay": request["id"],
+        },
+    )
+    assert response.status_code == 401
+    assert not HeldTap.objects.exists()
+
+
 @pytest.mark.parametrize("chunk", [replays.CHUNK, 1])
 def test_a_tool_borrowed_at_one_kiosk_and_returned_at_another_is_back_whichever_answers_first(
     two_kiosks, archive_taken, chunk, monkeypatch

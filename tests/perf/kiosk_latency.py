@@ -18,7 +18,9 @@ import asyncio
 import json
 import os
 import re
+import signal
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -211,6 +213,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return round(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024, 1)
+
+
 async def django_request_floor(server, clients=20, seconds=5) -> dict:
     """GET /healthz: one at a time for the latency, then `clients` keep-alive connections
     asking as fast as answered, for the most requests one daphne process serves."""
@@ -320,7 +327,7 @@ def psycopg_floor(server, station_fixture, samples=300):
     return percentiles(latencies[10:])
 
 
-async def bench(layer: str, quick: bool, processes: int = 1) -> dict:
+async def bench(layer: str, quick: bool, processes: int = 1, profile: str = "") -> dict:
     redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     # Sessions that outlast the run, so every tool tap is a borrow or a return.
     env = {"REDIS_URL": redis if layer == "redis" else "", "KIOSK_SESSION_SECONDS": "3600"}
@@ -351,9 +358,22 @@ async def bench(layer: str, quick: bool, processes: int = 1) -> dict:
         solo.latencies.clear()
         daphne = server.processes[0].pid
         taps, cpu = 60 if quick else 300, cpu_seconds(daphne)
+        # py-spy samples daphne through this phase: where one tap's CPU goes, in the collapsed
+        # stacks format (one line per stack and its sample count).
+        spy = profile and subprocess.Popen(
+            [
+                *(Path(sys.executable).with_name("py-spy"), "record", "--pid", str(daphne)),
+                *("--format", "raw", "--rate", "500", "--gil", "--nonblocking", "-o", profile),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(taps):
             await solo.tap(solo.next_tool_uid(), wait=True)
             await asyncio.sleep(0.02)
+        if spy:
+            spy.send_signal(signal.SIGINT)
+            spy.wait()
         out["one_station"] = percentiles(solo.latencies[10:])
         # With one daphne process, its CPU per tap bounds the taps per second it can take.
         out["one_station"]["daphne_cpu_ms_per_tap"] = round(
@@ -375,6 +395,8 @@ async def bench(layer: str, quick: bool, processes: int = 1) -> dict:
             if run["p99_ms"] > 100 or run["unanswered"]:
                 break
         out["sustained"] = sustained
+        # After the busiest run: what each web process holds (target: 120 MB at most).
+        out["daphne_rss_mb"] = [rss_mb(p.pid) for p in server.processes]
         ok = [r for r in sustained if r["p99_ms"] <= 100 and not r["unanswered"]]
         out["highest_scans_per_s_with_p99_under_100ms"] = max(
             (r["scans_per_s"] for r in ok), default=0
@@ -406,14 +428,15 @@ def main():
     parser.add_argument(
         "--processes", type=int, default=1, help="daphne processes (Redis layer only beyond 1)"
     )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="py-spy's samples of daphne during the one-station run"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/toolcrib_bench")
     results = {"cpu_count": os.cpu_count(), "database": "postgresql"}
     layers = ["redis", "memory"] if args.layer == "both" else [args.layer]
     # Each layer in a fresh interpreter: Django settings are read once per process.
     if len(layers) > 1:
-        import subprocess
-
         for layer in layers:
             out = subprocess.run(
                 [sys.executable, __file__, "--layer", layer, *(["--quick"] if args.quick else [])],
@@ -423,7 +446,7 @@ def main():
             ).stdout
             results[layer] = json.loads(out)[layer]
     else:
-        results[layers[0]] = asyncio.run(bench(layers[0], args.quick, args.processes))
+        results[layers[0]] = asyncio.run(bench(layers[0], args.quick, args.processes, args.profile))
     print(json.dumps(results, indent=2))
 
 
