@@ -147,8 +147,14 @@ def _uri(path, *, readonly=False) -> str:
     return f"file:{urllib.parse.quote(str(path))}" + ("?mode=ro" if readonly else "")
 
 
-# Django settings keys that are not libpq connection parameters.
-_DJANGO_ONLY_OPTIONS = {"isolation_level", "pool", "server_side_binding", "assume_role"}
+# Django's and psycopg's settings keys that are not libpq connection parameters.
+_DJANGO_ONLY_OPTIONS = {
+    "isolation_level",
+    "pool",
+    "server_side_binding",
+    "prepare_threshold",
+    "assume_role",
+}
 
 
 class Postgres:
