@@ -1,9 +1,10 @@
 """The one publisher to kiosk screens: renders the `state` partial and sends it to the station's
 group. Called only from transaction.on_commit, so a screen never shows what was rolled back.
 
-Each push is rendered once per language and sent to that language's group: a kiosk can be
-switched to English while the one next to it stays Japanese. The server's language goes first,
-so the screens most kiosks show are not kept waiting for the other rendering.
+Each push is rendered once per language a screen of the station was opened in, and sent to that
+language's group: a kiosk can be switched to English while the one next to it stays Japanese.
+The server's language goes first, so the screens most kiosks show are not kept waiting for the
+other rendering; a station whose screens never left it costs one rendering a push.
 """
 
 import asyncio
@@ -12,6 +13,7 @@ import time
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -47,12 +49,25 @@ def publish(
 ) -> None:
     """Push the station's current state (and a tap's or a button's result) to its screens."""
     context = screen_context(station, result=result, card=card, late_count=late_count)
-    send(station.pk, "kiosk/screen.html#state", context)
+    send(station, "kiosk/screen.html#state", context)
 
 
 def reader_changed(station_id: int) -> None:
     """A heartbeat: refresh only the reader status, leaving a result on screen alone."""
-    send(station_id, "kiosk/screen.html#reader", reader_context(station_id))
+    context = reader_context(station_id)
+    send(context["station"], "kiosk/screen.html#reader", context)
+
+
+def screen_opened(station_id: int, language: str) -> None:
+    """A screen of the station opened in `language` (kiosk.middleware): from now on its pushes
+    are rendered in that language too."""
+    if language == settings.LANGUAGE_CODE:
+        return
+    with transaction.atomic():
+        station = Station.objects.select_for_update().only("screen_languages").get(pk=station_id)
+        if language not in station.screen_languages:
+            station.screen_languages = [*station.screen_languages, language]
+            station.save(update_fields=["screen_languages"])
 
 
 # A push that has not reached the channel layer by then is given up: with Redis down or not
@@ -61,13 +76,13 @@ def reader_changed(station_id: int) -> None:
 PUSH_SECONDS = 1.0
 
 
-def send(station_id: int, template: str, context: dict) -> None:
+def send(station: Station, template: str, context: dict) -> None:
     deadline = time.monotonic() + PUSH_SECONDS
-    for language in languages():
+    for language in languages(station):
         with translation.override(language):
             html = render_to_string(template, context)
         message = {"type": "kiosk.update", "html": html}
-        async_to_sync(_group_send)(group_name(station_id, language), message, deadline)
+        async_to_sync(_group_send)(group_name(station.pk, language), message, deadline)
 
 
 async def _group_send(group: str, message: dict, deadline: float) -> None:
@@ -75,7 +90,8 @@ async def _group_send(group: str, message: dict, deadline: float) -> None:
         await get_channel_layer().group_send(group, message)
 
 
-def languages() -> list[str]:
-    """Every screen language, the server's own first."""
-    others = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
-    return [settings.LANGUAGE_CODE, *others]
+def languages(station: Station) -> list[str]:
+    """The server's language, then the others a screen of the station was opened in."""
+    opened = set(station.screen_languages)
+    others = [code for code, _name in settings.LANGUAGES if code in opened]
+    return [settings.LANGUAGE_CODE, *(code for code in others if code != settings.LANGUAGE_CODE)]

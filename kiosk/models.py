@@ -71,6 +71,10 @@ class Station(models.Model):
     pairing_code_hash = models.CharField(max_length=64, blank=True, editable=False)
     pairing_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     browser_generation = models.PositiveIntegerField(default=1, editable=False)
+    # The languages besides the server's that a screen of this station was opened in (a kiosk
+    # switched to English, a manager watching in it): its pushes are rendered in those too
+    # (kiosk.broadcast). Never pruned: a screen may stay open for weeks.
+    screen_languages = models.JSONField(default=list, editable=False)
 
     # What the agent last reported in its heartbeat.
     last_seen_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)

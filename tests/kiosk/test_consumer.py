@@ -4,8 +4,11 @@ ORM work here runs through database_sync_to_async, which hands its connection ba
 a connection left checked out of the pool would keep the test database from being dropped.
 """
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Permission, User
 from django.test import Client
@@ -80,6 +83,29 @@ async def test_each_screen_receives_the_push_in_its_own_language():
     for ws in screens.values():
         assert await ws.receive_nothing(timeout=0.1)  # one push each, not one per language
         await ws.disconnect()
+
+
+async def test_a_push_is_rendered_only_in_the_languages_its_screens_were_opened_in():
+    station, cookie = await paired_station("Line 6")
+    layer = get_channel_layer()
+    # Listening to the English group without a screen opened in English.
+    english = await layer.new_channel()
+    await layer.group_add(broadcast.group_name(station.pk, "en"), english)
+    japanese = communicator(cookies=cookie)
+    assert (await japanese.connect())[0]
+
+    await sync_to_async(broadcast.reader_changed)(station.pk)
+    assert 'id="kiosk-reader"' in await japanese.receive_from(timeout=2)
+    screen = communicator("/ws/kiosk/?lang=en", cookies=cookie)
+    assert (await screen.connect())[0]
+    await sync_to_async(broadcast.station_changed)(station.pk)
+
+    assert "Borrow a tool in two taps" in await screen.receive_from(timeout=2)
+    # The first push was not rendered in English: the first the group got is the second.
+    first = await asyncio.wait_for(layer.receive(english), 2)
+    assert 'id="kiosk-main"' in first["html"]
+    await japanese.disconnect()
+    await screen.disconnect()
 
 
 async def test_a_foreign_origin_is_refused():

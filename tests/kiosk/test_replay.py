@@ -8,6 +8,7 @@ from channels.layers import get_channel_layer
 
 from inventory.loans import services
 from inventory.loans.models import Door, Loan
+from kiosk import broadcast
 from kiosk.broadcast import group_name
 from kiosk.models import ScanEvent
 from kiosk.scans import Scan, record_scans
@@ -47,6 +48,7 @@ def test_the_screen_gets_one_offline_notice_instead_of_live_results(
     station, django_capture_on_commit_callbacks, english
 ):
     badge, tool = BadgeFactory(), ToolTagFactory()
+    broadcast.screen_opened(station.pk, "en")  # its pushes are rendered in English too
 
     def replay():
         with django_capture_on_commit_callbacks(execute=True):
