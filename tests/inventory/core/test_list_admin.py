@@ -113,3 +113,13 @@ def test_the_row_checkbox_is_the_one_django_draws():
     ours = loans.action_checkbox(loan)
 
     assert parse_html(ours) == parse_html(admin.ModelAdmin.action_checkbox(loans, loan))
+
+
+def test_a_long_list_shows_fifty_rows_a_page(client, superuser):
+    loans_on(*[datetime.date(2026, 5, 1) + datetime.timedelta(days=n) for n in range(51)])
+
+    first, _ = changelist(client)
+    second, _ = changelist(client, p="2")
+
+    assert len(first.context["cl"].result_list) == 50
+    assert len(second.context["cl"].result_list) == 1
