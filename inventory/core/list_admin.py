@@ -22,7 +22,23 @@ from django.utils.translation import gettext as _
 from inventory.core.paging import CappedCountPaginator
 
 
-class LongChangeList(ChangeList):
+class ListChangeList(ChangeList):
+    """Django's list, with each row's link to its page made without resolving it: Django's
+    add_preserved_filters resolves every row's URL to learn whether it is the list's own (it
+    never is) before it adds the list's filters, a quarter of a filtered page's rows' time."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The rows only read it (items_for_result); the page's own links take theirs from the
+        # view's context. Empty, Django adds nothing to what url_for_result gives.
+        self.row_filters, self.preserved_filters = self.preserved_filters, ""
+
+    def url_for_result(self, result):
+        url = super().url_for_result(result)
+        return f"{url}?{self.row_filters}" if self.row_filters else url
+
+
+class LongChangeList(ListChangeList):
     @cached_property
     def date_links(self) -> dict:
         """The links of Django's date hierarchy (the same links and titles, for a DateTimeField),
@@ -156,6 +172,9 @@ def _next_year(day: datetime.date) -> datetime.date:
 
 
 class ListAdmin(admin.ModelAdmin):
+    def get_changelist(self, request, **kwargs):
+        return ListChangeList
+
     def action_checkbox(self, obj):
         """Django's checkbox for the actions, written as its widget writes it: through the
         form renderer (three templates a row) it was a third of a 100-row page's time."""
