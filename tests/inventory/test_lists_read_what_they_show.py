@@ -20,7 +20,8 @@ from inventory.core.paging import CappedCountPaginator
 LOANS = 3000
 HISTORY = {"loans_loan", "loans_loanevent", "kiosk_scanevent"}
 # Fewer than this of the history's rows read by any one statement (the tables hold 3,000 to
-# 6,000). A list page shows 100 rows and counts up to its cap, set to 300 here.
+# 6,000). An admin list shows 50 rows, an API list 50, and each counts up to its cap, set to
+# 300 here.
 MOST_ROWS_READ = 600
 
 ADMIN_PAGES = [

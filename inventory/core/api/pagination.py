@@ -4,6 +4,10 @@ from rest_framework.response import Response
 from inventory.core.paging import COUNT_CAP, CappedCountPaginator
 
 
+class FoundPaginator(CappedCountPaginator):
+    sort_found = True
+
+
 class Pagination(PageNumberPagination):
     """Pages of `page_size` rows with `next` and `previous` links. A year of loans or history is
     millions of rows: a list is counted up to COUNT_CAP rows only, so `count` is exact up to
@@ -13,6 +17,13 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     django_paginator_class = CappedCountPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # A search is an OR of indexes that none holds in the list's order: counted exactly, its
+        # rows are sorted as found (paging.sorted_as_found). One paginator per request.
+        if request.query_params.get("search", "").strip():
+            self.django_paginator_class = FoundPaginator
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
         paginator = self.page.paginator

@@ -4,11 +4,14 @@ import datetime
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.templatetags import admin_urls
 from django.contrib.admin.templatetags.admin_list import date_hierarchy
 from django.db import connection
 from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from inventory.core.paging import CappedCountPaginator
 from inventory.loans.admin import LoanAdmin
@@ -113,3 +116,38 @@ def test_the_row_checkbox_is_the_one_django_draws():
     ours = loans.action_checkbox(loan)
 
     assert parse_html(ours) == parse_html(admin.ModelAdmin.action_checkbox(loans, loan))
+
+
+def test_a_long_list_shows_fifty_rows_a_page(client, superuser):
+    loans_on(*[datetime.date(2026, 5, 1) + datetime.timedelta(days=n) for n in range(51)])
+
+    first, _ = changelist(client)
+    second, _ = changelist(client, p="2")
+
+    assert len(first.context["cl"].result_list) == 50
+    assert len(second.context["cl"].result_list) == 1
+
+
+def test_a_row_links_to_its_page_with_the_lists_filters_without_resolving_each_row(
+    client, superuser, monkeypatch
+):
+    loans_on(datetime.date(2026, 5, 2), datetime.date(2026, 5, 3))
+    resolved, resolve = [], admin_urls.resolve
+    monkeypatch.setattr(admin_urls, "resolve", lambda url: resolved.append(url) or resolve(url))
+
+    response, _ = changelist(client, door__exact="api", q="")
+
+    # The page's own links (add, the filters) may resolve theirs; the rows did not.
+    assert not [url for url in resolved if "/change/" in url]
+    cl = response.context["cl"]
+    links = {loan.pk: cl.url_for_result(loan) for loan in cl.result_list}
+    djangos = {
+        loan.pk: admin_urls.add_preserved_filters(
+            {"preserved_filters": cl.row_filters, "opts": cl.opts},
+            reverse("admin:loans_loan_change", args=[loan.pk]),
+        )
+        for loan in cl.result_list
+    }
+    page = response.content.decode()
+    assert links == djangos and all(f'href="{escape(url)}"' in page for url in links.values())
+    assert "_changelist_filters=door__exact%3Dapi" in links[cl.result_list[0].pk]

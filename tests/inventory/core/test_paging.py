@@ -1,5 +1,7 @@
 import pytest
 from django.core.paginator import EmptyPage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inventory.core.paging import CappedCountPaginator
 from inventory.employees.models import Employee
@@ -47,3 +49,36 @@ def test_pages_past_the_counted_rows_open_and_know_whether_another_follows():
         paginator.page(6)
     with pytest.raises(EmptyPage):
         paginator.page(0)
+
+
+class SortsFoundRows(CountsToFive):
+    sort_found = True
+
+
+def test_a_search_counted_exactly_is_sorted_from_the_rows_found_in_the_lists_order():
+    EmployeeFactory.create_batch(2, name="同名")
+    EmployeeFactory.create_batch(3, name="別名")
+    # Two keys, the first with ties: the page must come out exactly as the list's own order.
+    everyone = Employee.objects.order_by("-name", "code")
+    plain, found = CountsToFive(everyone, per_page=2), SortsFoundRows(everyone, per_page=2)
+
+    pages = [list(found.page(number)) for number in (1, 2, 3)]
+
+    assert pages == [list(plain.page(number)) for number in (1, 2, 3)]
+    with CaptureQueriesContext(connection) as queries:
+        list(SortsFoundRows(everyone, per_page=2).page(1).object_list)
+    # The count, then the page with its first key as no index serves it: the planner sorts the
+    # rows the filter finds rather than walking the key's index past the rows that do not match.
+    assert len(queries) == 2
+    assert 'ORDER BY COALESCE("employees_employee"."name"' in queries[-1]["sql"]
+
+
+def test_a_search_past_the_cap_is_read_along_the_lists_order():
+    everyone = people(9)
+    paginator = SortsFoundRows(everyone, per_page=2)
+
+    with CaptureQueriesContext(connection) as queries:
+        pages = [row for number in range(1, 6) for row in paginator.page(number)]
+
+    assert pages == list(everyone)
+    assert not [query for query in queries if "COALESCE" in query["sql"]]

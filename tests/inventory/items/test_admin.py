@@ -74,3 +74,13 @@ def test_what_a_tag_is_cannot_be_changed_in_the_admin(admin_client):
     assert response.status_code == 302
     badge.refresh_from_db()
     assert (badge.uid, badge.employee, badge.note) == ("04A1B2C3", owner, "checked")
+
+
+def test_the_tools_list_shows_fifty_tools_a_page(admin_client):
+    ItemFactory.create_batch(51)
+
+    first = admin_client.get("/admin/items/item/")
+    second = admin_client.get("/admin/items/item/", {"p": "2"})
+
+    assert len(first.context["cl"].result_list) == 50
+    assert len(second.context["cl"].result_list) == 1
