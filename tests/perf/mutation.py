@@ -63,6 +63,7 @@ MODULES = {
         "tests/agent/test_backoff.py",
         "tests/agent/test_sender_over_http.py",
         "tests/agent/test_replay.py",
+        "tests/agent/test_clock.py",  # dates each tap on the clock of the moment it is sent
     ],
     "agent/clock.py": ["tests/agent/test_clock.py"],
     "inventory/ops/backups/archive.py": [
