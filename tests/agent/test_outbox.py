@@ -1,4 +1,5 @@
 import sqlite3
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -166,3 +167,50 @@ def test_an_outbox_from_before_boot_times_keeps_its_waiting_taps(tmp_path):
     assert (waiting.id, waiting.read_at, waiting.boot) == ("e1", T0, None)
     assert [e.uid for e in box.pending(10)] == ["01020304", "0A0B0C0D"]
     box.close()
+
+
+def test_the_outbox_creates_its_missing_directories(tmp_path):
+    path = tmp_path / "var" / "lib" / "toolcrib-agent" / "outbox.db"
+
+    box = Outbox(path)
+    box.add("01020304", T0)
+
+    assert path.exists()
+    box.close()
+
+
+def test_a_read_only_view_can_be_read_from_another_thread(tmp_path):
+    writer = Outbox(tmp_path / "outbox.db")
+    writer.add("01020304", T0)
+    reader = Outbox(tmp_path / "outbox.db", read_only=True)
+    depths = []
+
+    thread = threading.Thread(target=lambda: depths.append(reader.depth()))
+    thread.start()
+    thread.join(5)
+
+    assert depths == [1]
+    reader.close()
+    writer.close()
+
+
+def test_a_failed_upgrade_changes_nothing_and_leaves_the_outbox_unlocked(tmp_path):
+    path = tmp_path / "outbox.db"
+    odd = sqlite3.connect(path)
+    # Half an upgrade made by hand: boot_id is added, then since_boot is refused.
+    odd.executescript(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "
+        "uid TEXT NOT NULL, read_at TEXT NOT NULL, since_boot REAL, "
+        "state TEXT NOT NULL DEFAULT 'pending', settled_at TEXT, outcome TEXT, message TEXT);"
+    )
+    odd.close()
+
+    with pytest.raises(sqlite3.OperationalError, match="duplicate column name: since_boot"):
+        Outbox(path)
+
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # would fail with "database is locked"
+    columns = {row[1] for row in other.execute("PRAGMA table_info(events)")}
+    other.execute("ROLLBACK")
+    other.close()
+    assert "boot_id" not in columns

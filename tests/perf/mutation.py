@@ -56,6 +56,7 @@ MODULES = {
         "tests/agent/test_pruning.py",
         "tests/agent/test_operator_safety.py",
         "tests/agent/test_replay.py",
+        "tests/agent/test_clock.py",  # stores and reads back each tap's boot time
     ],
     "agent/sender.py": [
         "tests/agent/test_sender_results.py",
