@@ -214,3 +214,20 @@ def test_a_failed_upgrade_changes_nothing_and_leaves_the_outbox_unlocked(tmp_pat
     other.execute("ROLLBACK")
     other.close()
     assert "boot_id" not in columns
+
+
+def test_a_failed_settle_records_no_answer_and_leaves_the_outbox_writable(outbox):
+    first, second = outbox.add("01020304", T0), outbox.add("0A0B0C0D", T0)
+    # The second answer fails to be written, as a full disk would make it.
+    outbox._db.execute(
+        f"CREATE TRIGGER fail_settle BEFORE UPDATE ON events WHEN old.id = '{second.id}' "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    answers = [Settlement(first.id, DELIVERED), Settlement(second.id, DELIVERED)]
+
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        outbox.settle(answers)
+
+    assert outbox.depth() == 2  # the first answer is not recorded alone
+    outbox._db.execute("DROP TRIGGER fail_settle")
+    assert outbox.settle(answers) == 2
