@@ -109,7 +109,11 @@ def configure(root: Path, modules: list[str]) -> None:
         "source_paths": ["inventory", "kiosk", "agent"],
         "only_mutate": modules,
         "pytest_add_cli_args_test_selection": tests,
-        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x"],
+        # mutation_fresh_db: each of mutmut's sessions (in one process, then in forks) afresh.
+        "pytest_add_cli_args": [
+            *("-p", "no:cacheprovider", "-q", "-x"),
+            *("-p", "tests.perf.mutation_fresh_db"),
+        ],
         "also_copy": ["config", "templates", "static", "locale", "manage.py"],
     }
     lines = ["", "[tool.mutmut]"] + [
