@@ -56,6 +56,20 @@ def test_a_forged_or_outdated_cookie_is_not_paired(client, station):
     assert client.get("/kiosk/").status_code == 403
 
 
+def test_a_browser_unpaired_once_stays_unpaired_after_later_unpairings(client, station):
+    client.post(pairing.pair_url(station.code))
+    pairing.unpair_all(station)
+    station.refresh_from_db()
+    second = client.__class__()
+    second.post(pairing.pair_url(pairing.start_pairing(station)))
+    assert second.get("/kiosk/").status_code == 200
+
+    pairing.unpair_all(station)
+
+    assert second.get("/kiosk/").status_code == 403
+    assert client.get("/kiosk/").status_code == 403  # its generation never comes back
+
+
 def watcher(**fields):
     """Staff who may see stations (as Managers and Viewers)."""
     user = User.objects.create_user("boss", is_staff=True, **fields)
