@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
-from kiosk import pairing
+from kiosk import actions, pairing
 from kiosk.models import Station
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +54,15 @@ def test_a_forged_or_outdated_cookie_is_not_paired(client, station):
     assert client.get("/kiosk/").status_code == 200
     pairing.unpair_all(station)
     assert client.get("/kiosk/").status_code == 403
+
+
+def test_a_code_pairs_its_own_station_and_a_made_up_one_pairs_none(client, station):
+    other, _token, other_code = actions.create_station(name="Line 4")
+
+    assert client.post(pairing.pair_url("made-up-code")).status_code == 404
+    assert pairing.station_for("made-up-code") is None
+    assert pairing.redeem(other_code) == other
+    assert pairing.redeem(station.code) == station
 
 
 def test_a_browser_unpaired_once_stays_unpaired_after_later_unpairings(client, station):
