@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agent.clock import BootTime
 from agent.outbox import DELIVERED, PENDING, REJECTED, Outbox, Settlement
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -231,3 +232,10 @@ def test_a_failed_settle_records_no_answer_and_leaves_the_outbox_writable(outbox
     assert outbox.depth() == 2  # the first answer is not recorded alone
     outbox._db.execute("DROP TRIGGER fail_settle")
     assert outbox.settle(answers) == 2
+
+
+def test_a_saved_tap_is_returned_as_it_reads_back_with_its_boot_time(outbox):
+    event = outbox.add("04A1B2C3", T0, BootTime("boot-1", 20.5))
+
+    assert outbox.pending(1) == [event]
+    assert event.boot == BootTime("boot-1", 20.5)
