@@ -65,6 +65,23 @@ def test_a_code_pairs_its_own_station_and_a_made_up_one_pairs_none(client, stati
     assert pairing.redeem(station.code) == station
 
 
+def test_a_browser_paired_with_the_second_station_gets_the_second_station(client, station):
+    other, _token, other_code = actions.create_station(name="Line 4")
+
+    client.post(pairing.pair_url(other_code))
+
+    cookie = client.cookies[pairing.COOKIE].value
+    assert pairing.station_from_cookie(cookie) == other
+    page = client.get("/kiosk/").content.decode()
+    assert "Line 4" in page and station.name not in page
+
+
+def test_the_pairing_link_is_absolute_when_the_site_url_is_set(settings):
+    settings.SITE_URL = "https://crib.example"
+
+    assert pairing.pair_url("abc") == "https://crib.example/kiosk/pair/abc/"
+
+
 def test_a_browser_unpaired_once_stays_unpaired_after_later_unpairings(client, station):
     client.post(pairing.pair_url(station.code))
     pairing.unpair_all(station)
