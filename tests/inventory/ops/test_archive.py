@@ -2,11 +2,12 @@
 nothing outside the scratch folder it was given."""
 
 import io
+import json
 import tarfile
 
 import pytest
 
-from inventory.ops.backups import archive
+from inventory.ops.backups import archive, keys
 from tests.inventory.ops.archives import read_members
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -102,3 +103,62 @@ def test_an_archive_with_a_link_is_refused(good, tmp_path):
         archive.extract(bad, tmp_path)
 
     assert not (tmp_path / "media").exists()
+
+
+def with_manifest(good, dest, body: bytes | None):
+    """The good archive with its manifest replaced by `body` (signed here), or taken out."""
+
+    def change(members):
+        if body is None:
+            del members[archive.MANIFEST], members[archive.SIGNATURE]
+        else:
+            members[archive.MANIFEST] = body
+            members[archive.SIGNATURE] = archive.signature_for(body, keys.signing_key())
+
+    return rebuilt(good, dest, change)
+
+
+def refusal(path, tmp_path) -> str:
+    into = tmp_path / "scratch"
+    into.mkdir(exist_ok=True)
+    with pytest.raises(archive.ArchiveError) as refused:
+        archive.extract(path, into)
+    return str(refused.value)
+
+
+def good_manifest(good) -> dict:
+    return json.loads(read_members(good)[archive.MANIFEST])
+
+
+def test_an_archive_without_a_manifest_is_not_taken_for_a_backup(good, tmp_path):
+    bad = with_manifest(good, tmp_path / "bad.tar.gz", None)
+
+    assert refusal(bad, tmp_path) == "bad.tar.gz has no manifest.json: it is not a Toolcrib backup."
+
+
+def test_an_archive_whose_manifest_is_not_json_is_refused(good, tmp_path):
+    bad = with_manifest(good, tmp_path / "bad.tar.gz", b"{not json")
+
+    assert refusal(bad, tmp_path) == "bad.tar.gz: its manifest.json is not valid JSON."
+
+
+@pytest.mark.parametrize(("manifest", "shown"), [("format 2", "2"), ([], "?")])
+def test_an_archive_in_a_format_this_version_does_not_read_is_refused(
+    good, tmp_path, manifest, shown
+):
+    if manifest == "format 2":
+        manifest = {**good_manifest(good), "format": 2}
+    bad = with_manifest(good, tmp_path / "bad.tar.gz", json.dumps(manifest).encode())
+
+    assert refusal(bad, tmp_path) == (
+        f"bad.tar.gz was written in a format this version does not read ({shown})."
+    )
+
+
+@pytest.mark.parametrize("key", ["files", "tables", "migrations", "database", "created_at"])
+def test_an_archive_whose_manifest_lacks_a_part_is_refused(good, tmp_path, key):
+    manifest = good_manifest(good)
+    del manifest[key]
+    bad = with_manifest(good, tmp_path / "bad.tar.gz", json.dumps(manifest).encode())
+
+    assert refusal(bad, tmp_path) == f"bad.tar.gz: its manifest.json has no '{key}'."
