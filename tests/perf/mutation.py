@@ -69,6 +69,7 @@ MODULES = {
     "agent/clock.py": ["tests/agent/test_clock.py"],
     "inventory/ops/backups/archive.py": [
         "tests/inventory/ops/test_archive.py",
+        "tests/inventory/ops/test_backup_encryption.py",  # write and read sealed archives
         "tests/inventory/ops/test_backup_signing.py",
         "tests/inventory/ops/test_backup.py",
         "tests/inventory/ops/test_restore.py",
