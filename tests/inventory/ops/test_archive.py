@@ -162,3 +162,25 @@ def test_an_archive_whose_manifest_lacks_a_part_is_refused(good, tmp_path, key):
     bad = with_manifest(good, tmp_path / "bad.tar.gz", json.dumps(manifest).encode())
 
     assert refusal(bad, tmp_path) == f"bad.tar.gz: its manifest.json has no '{key}'."
+
+
+def test_an_unsigned_archive_is_refused_saying_why_and_what_to_do(good, tmp_path):
+    bad = rebuilt(good, tmp_path / "bad.tar.gz", lambda members: members.pop(archive.SIGNATURE))
+
+    assert refusal(bad, tmp_path) == (
+        "bad.tar.gz is not signed (it was written before backups were signed, or the signature "
+        "was removed). Nothing was restored. To restore a predecessor's archives, give this "
+        "server the same BACKUP_SIGNING_KEY (or SECRET_KEY); if you know where this archive "
+        "came from, --trust-unsigned restores it anyway."
+    )
+
+
+def test_an_archive_with_an_unreadable_signature_does_not_match_it(good, tmp_path):
+    def garble(members):
+        members[archive.SIGNATURE] = b"not a signature"
+
+    bad = rebuilt(good, tmp_path / "bad.tar.gz", garble)
+
+    assert refusal(bad, tmp_path).startswith(
+        "bad.tar.gz does not match its signature: it was changed after it was written. "
+    )
