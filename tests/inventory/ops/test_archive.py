@@ -184,3 +184,19 @@ def test_an_archive_with_an_unreadable_signature_does_not_match_it(good, tmp_pat
     assert refusal(bad, tmp_path).startswith(
         "bad.tar.gz does not match its signature: it was changed after it was written. "
     )
+
+
+def test_an_archive_signed_with_another_key_is_refused_naming_both_keys(good, tmp_path):
+    other_key = b"another installation's key"
+
+    def resign(members):
+        members[archive.SIGNATURE] = archive.signature_for(members[archive.MANIFEST], other_key)
+
+    bad = rebuilt(good, tmp_path / "bad.tar.gz", resign)
+
+    theirs, ours = keys.key_id(other_key), keys.key_id(keys.signing_key())
+    assert refusal(bad, tmp_path).startswith(
+        f"bad.tar.gz was signed with another key (key id {theirs}; this installation's is "
+        f"{ours}): it comes from another installation, or this one's SECRET_KEY or "
+        "BACKUP_SIGNING_KEY has changed since. Nothing was restored. "
+    )
