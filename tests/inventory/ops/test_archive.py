@@ -200,3 +200,20 @@ def test_an_archive_signed_with_another_key_is_refused_naming_both_keys(good, tm
         f"{ours}): it comes from another installation, or this one's SECRET_KEY or "
         "BACKUP_SIGNING_KEY has changed since. Nothing was restored. "
     )
+
+
+def test_files_in_nested_folders_are_extracted_into_them(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "photo.jpg").write_bytes(b"a photo")
+    path = tmp_path / "nested.tar.gz"
+    archive.write(
+        path, manifest=MANIFEST, files={"media/items/2026/photo.jpg": source / "photo.jpg"}
+    )
+    into = tmp_path / "scratch"
+    into.mkdir()
+
+    _manifest, paths = archive.extract(path, into)
+
+    assert (into / "media/items/2026/photo.jpg").read_bytes() == b"a photo"
+    assert paths == {"media/items/2026/photo.jpg": into / "media/items/2026/photo.jpg"}
