@@ -217,3 +217,24 @@ def test_files_in_nested_folders_are_extracted_into_them(tmp_path):
 
     assert (into / "media/items/2026/photo.jpg").read_bytes() == b"a photo"
     assert paths == {"media/items/2026/photo.jpg": into / "media/items/2026/photo.jpg"}
+
+
+def test_a_missing_archive_is_named_with_its_path(tmp_path):
+    missing = tmp_path / "nope.tar.gz"
+
+    assert refusal(missing, tmp_path) == f"{missing}: no such file. Check the path."
+
+
+def test_every_damage_found_is_listed_in_one_refusal(good, tmp_path):
+    def damage(members):
+        members.pop("media/photo.jpg")
+        members["db.sqlite3"] = b"another database"
+        members["media/planted.sh"] = b"rm -rf /"
+
+    bad = rebuilt(good, tmp_path / "bad.tar.gz", damage)
+
+    assert refusal(bad, tmp_path) == (
+        "bad.tar.gz has been changed or damaged since it was written: media/photo.jpg: missing; "
+        "media/planted.sh: not listed in the manifest; db.sqlite3: checksum differs. Nothing "
+        "was restored; use another archive."
+    )
