@@ -238,3 +238,38 @@ def test_every_damage_found_is_listed_in_one_refusal(good, tmp_path):
         "media/planted.sh: not listed in the manifest; db.sqlite3: checksum differs. Nothing "
         "was restored; use another archive."
     )
+
+
+SEALING_KEY = "the-encryption-key-kept-apart-from-the-backups-0123456789"
+
+
+@pytest.fixture
+def sealed_archive(tmp_path):
+    source = tmp_path / "db.sqlite3"
+    source.write_bytes(b"the database")
+    path = tmp_path / "sealed.tar.gz"
+    files = {"db.sqlite3": source}
+    archive.write(path, manifest=MANIFEST, files=files, encryption_key=SEALING_KEY.encode())
+    return path
+
+
+def test_an_archive_sealed_with_another_key_is_refused_naming_the_setting(
+    sealed_archive, tmp_path, settings
+):
+    settings.BACKUP_ENCRYPTION_KEY = "some-other-key-" + "0" * 40
+
+    assert refusal(sealed_archive, tmp_path) == (
+        "sealed.tar.gz is encrypted with another key (or was changed after it was encrypted): "
+        "it does not decrypt with BACKUP_ENCRYPTION_KEY. Set BACKUP_ENCRYPTION_KEY to the key "
+        "it was written with."
+    )
+
+
+def test_a_cut_sealed_archive_is_refused_as_incomplete(sealed_archive, tmp_path, settings):
+    settings.BACKUP_ENCRYPTION_KEY = SEALING_KEY
+    sealed_archive.write_bytes(sealed_archive.read_bytes()[:-40])
+
+    assert refusal(sealed_archive, tmp_path) == (
+        "sealed.tar.gz is encrypted but incomplete. Use another archive, or copy this one again "
+        "from where it was kept."
+    )
