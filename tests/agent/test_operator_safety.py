@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from agent.outbox import Outbox, foreign_owner, utc_now
 from tests.agent.test_agent_process import run_cli
 
@@ -51,3 +53,21 @@ def test_check_reads_an_existing_outbox_without_writing_to_it(agent_env, fake_se
     assert "outbox:           ok (1 waiting)" in result.stdout
     assert (tmp_path / "outbox.db").read_bytes() == before
     assert fake_server.heartbeats[0]["outbox_depth"] == 1
+
+
+def test_root_may_look_at_an_outbox_root_owns(tmp_path):
+    Outbox(tmp_path / "outbox.db").close()
+    os.chown(tmp_path / "outbox.db", 0, 0)
+
+    assert foreign_owner(tmp_path / "outbox.db", euid=0) is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_the_owner_is_named_or_numbered_when_it_has_no_name(tmp_path):
+    named, numbered = tmp_path / "named.db", tmp_path / "numbered.db"
+    for path, uid in ((named, SERVICE_UID), (numbered, 54321)):
+        Outbox(path).close()
+        os.chown(path, uid, uid)
+
+    assert "belongs to nobody; run this as that user (sudo -u nobody ...)" in foreign_owner(named)
+    assert "belongs to 54321; run this as that user (sudo -u 54321 ...)" in foreign_owner(numbered)

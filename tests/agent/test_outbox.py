@@ -1,9 +1,11 @@
 import sqlite3
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agent.clock import BootTime
 from agent.outbox import DELIVERED, PENDING, REJECTED, Outbox, Settlement
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -166,3 +168,74 @@ def test_an_outbox_from_before_boot_times_keeps_its_waiting_taps(tmp_path):
     assert (waiting.id, waiting.read_at, waiting.boot) == ("e1", T0, None)
     assert [e.uid for e in box.pending(10)] == ["01020304", "0A0B0C0D"]
     box.close()
+
+
+def test_the_outbox_creates_its_missing_directories(tmp_path):
+    path = tmp_path / "var" / "lib" / "toolcrib-agent" / "outbox.db"
+
+    box = Outbox(path)
+    box.add("01020304", T0)
+
+    assert path.exists()
+    box.close()
+
+
+def test_a_read_only_view_can_be_read_from_another_thread(tmp_path):
+    writer = Outbox(tmp_path / "outbox.db")
+    writer.add("01020304", T0)
+    reader = Outbox(tmp_path / "outbox.db", read_only=True)
+    depths = []
+
+    thread = threading.Thread(target=lambda: depths.append(reader.depth()))
+    thread.start()
+    thread.join(5)
+
+    assert depths == [1]
+    reader.close()
+    writer.close()
+
+
+def test_a_failed_upgrade_changes_nothing_and_leaves_the_outbox_unlocked(tmp_path):
+    path = tmp_path / "outbox.db"
+    odd = sqlite3.connect(path)
+    # Half an upgrade made by hand: boot_id is added, then since_boot is refused.
+    odd.executescript(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "
+        "uid TEXT NOT NULL, read_at TEXT NOT NULL, since_boot REAL, "
+        "state TEXT NOT NULL DEFAULT 'pending', settled_at TEXT, outcome TEXT, message TEXT);"
+    )
+    odd.close()
+
+    with pytest.raises(sqlite3.OperationalError, match="duplicate column name: since_boot"):
+        Outbox(path)
+
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # would fail with "database is locked"
+    columns = {row[1] for row in other.execute("PRAGMA table_info(events)")}
+    other.execute("ROLLBACK")
+    other.close()
+    assert "boot_id" not in columns
+
+
+def test_a_failed_settle_records_no_answer_and_leaves_the_outbox_writable(outbox):
+    first, second = outbox.add("01020304", T0), outbox.add("0A0B0C0D", T0)
+    # The second answer fails to be written, as a full disk would make it.
+    outbox._db.execute(
+        f"CREATE TRIGGER fail_settle BEFORE UPDATE ON events WHEN old.id = '{second.id}' "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    answers = [Settlement(first.id, DELIVERED), Settlement(second.id, DELIVERED)]
+
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        outbox.settle(answers)
+
+    assert outbox.depth() == 2  # the first answer is not recorded alone
+    outbox._db.execute("DROP TRIGGER fail_settle")
+    assert outbox.settle(answers) == 2
+
+
+def test_a_saved_tap_is_returned_as_it_reads_back_with_its_boot_time(outbox):
+    event = outbox.add("04A1B2C3", T0, BootTime("boot-1", 20.5))
+
+    assert outbox.pending(1) == [event]
+    assert event.boot == BootTime("boot-1", 20.5)

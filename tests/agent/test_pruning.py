@@ -1,3 +1,4 @@
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -55,3 +56,20 @@ def test_sequence_numbers_are_not_reused_after_pruning_the_newest(outbox):
     outbox.prune(1, now=T0 + timedelta(days=2))
 
     assert outbox.add("02020202", T0).seq == 2
+
+
+def test_a_failed_prune_deletes_nothing_and_leaves_the_outbox_writable(outbox):
+    settled(outbox, "01010101", DELIVERED, T0)
+    # A failure in the middle of the delete, as a full disk would give.
+    outbox._db.execute(
+        "CREATE TRIGGER fail_delete BEFORE DELETE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        outbox.prune(1, now=T0 + timedelta(days=400))
+
+    outbox._db.execute("DROP TRIGGER fail_delete")
+    outbox.add("02020202", T0)
+    assert [e.uid for e in outbox.recent()] == ["02020202", "01010101"]
+    assert outbox.prune(1, now=T0 + timedelta(days=400)) == 1

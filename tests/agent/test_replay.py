@@ -162,3 +162,11 @@ def test_an_outbox_from_before_replays_holds_taps_since_its_oldest(tmp_path):
 
 def _unreachable(payload):
     raise TransportError("[Errno 111] Connection refused")
+
+
+def test_an_outbox_with_no_note_of_what_it_holds_says_it_does_not_know(tmp_path):
+    box = Outbox(tmp_path / "outbox.db")
+    box._db.execute("DELETE FROM meta")
+
+    assert box.kept_since() is None
+    box.close()

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
-from kiosk import pairing
+from kiosk import actions, pairing
 from kiosk.models import Station
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +54,46 @@ def test_a_forged_or_outdated_cookie_is_not_paired(client, station):
     assert client.get("/kiosk/").status_code == 200
     pairing.unpair_all(station)
     assert client.get("/kiosk/").status_code == 403
+
+
+def test_a_code_pairs_its_own_station_and_a_made_up_one_pairs_none(client, station):
+    other, _token, other_code = actions.create_station(name="Line 4")
+
+    assert client.post(pairing.pair_url("made-up-code")).status_code == 404
+    assert pairing.station_for("made-up-code") is None
+    assert pairing.redeem(other_code) == other
+    assert pairing.redeem(station.code) == station
+
+
+def test_a_browser_paired_with_the_second_station_gets_the_second_station(client, station):
+    other, _token, other_code = actions.create_station(name="Line 4")
+
+    client.post(pairing.pair_url(other_code))
+
+    cookie = client.cookies[pairing.COOKIE].value
+    assert pairing.station_from_cookie(cookie) == other
+    page = client.get("/kiosk/").content.decode()
+    assert "Line 4" in page and station.name not in page
+
+
+def test_the_pairing_link_is_absolute_when_the_site_url_is_set(settings):
+    settings.SITE_URL = "https://crib.example"
+
+    assert pairing.pair_url("abc") == "https://crib.example/kiosk/pair/abc/"
+
+
+def test_a_browser_unpaired_once_stays_unpaired_after_later_unpairings(client, station):
+    client.post(pairing.pair_url(station.code))
+    pairing.unpair_all(station)
+    station.refresh_from_db()
+    second = client.__class__()
+    second.post(pairing.pair_url(pairing.start_pairing(station)))
+    assert second.get("/kiosk/").status_code == 200
+
+    pairing.unpair_all(station)
+
+    assert second.get("/kiosk/").status_code == 403
+    assert client.get("/kiosk/").status_code == 403  # its generation never comes back
 
 
 def watcher(**fields):

@@ -56,6 +56,7 @@ MODULES = {
         "tests/agent/test_pruning.py",
         "tests/agent/test_operator_safety.py",
         "tests/agent/test_replay.py",
+        "tests/agent/test_clock.py",  # stores and reads back each tap's boot time
     ],
     "agent/sender.py": [
         "tests/agent/test_sender_results.py",
@@ -63,10 +64,12 @@ MODULES = {
         "tests/agent/test_backoff.py",
         "tests/agent/test_sender_over_http.py",
         "tests/agent/test_replay.py",
+        "tests/agent/test_clock.py",  # dates each tap on the clock of the moment it is sent
     ],
     "agent/clock.py": ["tests/agent/test_clock.py"],
     "inventory/ops/backups/archive.py": [
         "tests/inventory/ops/test_archive.py",
+        "tests/inventory/ops/test_backup_encryption.py",  # write and read sealed archives
         "tests/inventory/ops/test_backup_signing.py",
         "tests/inventory/ops/test_backup.py",
         "tests/inventory/ops/test_restore.py",
@@ -107,7 +110,11 @@ def configure(root: Path, modules: list[str]) -> None:
         "source_paths": ["inventory", "kiosk", "agent"],
         "only_mutate": modules,
         "pytest_add_cli_args_test_selection": tests,
-        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x"],
+        # mutation_fresh_db: each of mutmut's sessions (in one process, then in forks) afresh.
+        "pytest_add_cli_args": [
+            *("-p", "no:cacheprovider", "-q", "-x"),
+            *("-p", "tests.perf.mutation_fresh_db"),
+        ],
         "also_copy": ["config", "templates", "static", "locale", "manage.py"],
     }
     lines = ["", "[tool.mutmut]"] + [
