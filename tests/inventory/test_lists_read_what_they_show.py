@@ -84,9 +84,10 @@ def history(db, monkeypatch):
 HISTORY_SQL = [
     """INSERT INTO kiosk_station (name, location, token_hash, token_created_at,
         pairing_code_hash, browser_generation, reader_name, agent_version, hostname, last_uid,
-        created_at, enrol_replace, state_version, waiting_items, undo_change, checklist_checks)
+        created_at, enrol_replace, state_version, waiting_items, undo_change, checklist_checks,
+        screen_languages)
     SELECT 'station ' || s, '', md5('s' || s), now(), '', 1, '', '', '', '', now(), false, 0,
-        '[]', '', '[]'
+        '[]', '', '[]', '[]'
     FROM generate_series(1, 2) s""",
     """INSERT INTO employees_employee (code, name, reading, department, contact, status, notes,
         created_at, updated_at)

@@ -100,11 +100,12 @@ def build_history(url: str, manager_id: int) -> dict:
         f"""INSERT INTO kiosk_station (name, location, token_hash, token_created_at,
             pairing_code_hash, browser_generation, last_seen_at, reader_connected, reader_name,
             outbox_depth, agent_version, hostname, uptime_seconds, last_uid, created_at,
-            enrol_replace, state_version, waiting_items, undo_change, checklist_checks)
+            enrol_replace, state_version, waiting_items, undo_change, checklist_checks,
+            screen_languages)
         SELECT '第' || s || '工具室', s || '号棟 1F', md5('token' || s) || md5('hash' || s),
             now() - interval '400 days', '', 1, now(), true, 'SONY FeliCa RC-S300/P', 0,
             '1.0.0', 'kiosk-' || s, 86400, '', now() - interval '400 days', false, 0, '[]', '',
-            '[]'
+            '[]', '[]'
         FROM generate_series(1, {STATIONS}) s""",
         f"""INSERT INTO employees_employee (code, name, reading, department, contact, status,
             notes, created_at, updated_at)
