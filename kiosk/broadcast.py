@@ -92,6 +92,5 @@ async def _group_send(group: str, message: dict, deadline: float) -> None:
 
 def languages(station: Station) -> list[str]:
     """The server's language, then the others a screen of the station was opened in."""
-    opened = set(station.screen_languages)
-    others = [code for code, _name in settings.LANGUAGES if code in opened]
-    return [settings.LANGUAGE_CODE, *(code for code in others if code != settings.LANGUAGE_CODE)]
+    opened = set(station.screen_languages) - {settings.LANGUAGE_CODE}
+    return [settings.LANGUAGE_CODE, *(code for code, _name in settings.LANGUAGES if code in opened)]
