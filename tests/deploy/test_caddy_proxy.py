@@ -48,6 +48,19 @@ def listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def serves_tls(port: int, root_cert) -> bool:
+    """A handshake for localhost verified by Caddy's root: Caddy writes the root first and issues
+    the site's own certificate after, so a listening port and a root are not yet enough."""
+    if not root_cert.exists():
+        return False
+    context = ssl.create_default_context(cafile=str(root_cert))
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=2) as sock,
+        context.wrap_socket(sock, server_hostname="localhost"),
+    ):
+        return True
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -110,7 +123,7 @@ def stack(tmp_path_factory):
         try:
             root_cert = tmp / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
             wait_for(lambda: listening(daphne_port), "daphne")
-            wait_for(lambda: listening(https_port) and root_cert.exists(), "caddy")
+            wait_for(lambda: serves_tls(https_port, root_cert), "caddy")
             context = ssl.create_default_context(cafile=str(root_cert))
             yield {"origin": origin, "context": context, "station": station}
         finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
-from tests.deploy.test_caddy_proxy import NoRedirect, free_port, listening, wait_for
+from tests.deploy.test_caddy_proxy import NoRedirect, free_port, listening, serves_tls, wait_for
 from tests.deploy.tools import need
 from tests.processes import ROOT, sqlite_env
 from tests.processes import manage as run_manage
@@ -184,7 +184,7 @@ def stack(tmp_path_factory):
             root_cert = tmp / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
             for port in (first, first + 1):
                 wait_for(lambda port=port: answers(port), f"daphne on {port}")
-            wait_for(lambda: listening(https_port) and root_cert.exists(), "caddy")
+            wait_for(lambda: serves_tls(https_port, root_cert), "caddy")
             for port in (first, first + 1):
                 wait_for(lambda port=port: caddy_sees_up(tmp / "caddy.log", port), "healthy")
             yield {
