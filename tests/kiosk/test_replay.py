@@ -10,7 +10,7 @@ from inventory.loans import services
 from inventory.loans.models import Door, Loan
 from kiosk import broadcast
 from kiosk.broadcast import group_name
-from kiosk.models import ScanEvent
+from kiosk.models import ScanEvent, Station
 from kiosk.scans import Scan, record_scans
 from tests.factories import BadgeFactory, ToolTagFactory
 from tests.kiosk.conftest import T0, seconds
@@ -131,3 +131,52 @@ def test_a_replayed_tap_older_than_the_loan_open_now_is_refused_and_changes_noth
     assert [r.outcome for r in results] == ["session_started", "refused"]
     assert Loan.objects.open().get() == bobs
     assert ScanEvent.objects.get(uid=tool.uid).outcome == "refused"
+
+
+def test_a_replayed_tap_older_than_the_loan_says_who_has_the_tool_since_when(station, english):
+    alice, bob = BadgeFactory(), BadgeFactory(employee__name="Bob")
+    tool = ToolTagFactory(item__name="Wrench")
+    services.borrow(item=tool.item, employee=bob.employee, door=Door.API, at=T0 + seconds(60))
+
+    results = replay_badge_then_tool(station, alice, tool)
+
+    assert results[1].message == (
+        "This tap was read before Wrench was lent to Bob (11/24 09:01) elsewhere, so it was not "
+        "applied. If the tool changed hands in between, record that in the admin."
+    )
+
+
+def test_a_replayed_tap_read_the_moment_the_loan_began_is_not_older_and_returns_it(station):
+    # The rule is "read before the loan": the same instant is not before it.
+    bob, tool = BadgeFactory(), ToolTagFactory()
+    services.borrow(item=tool.item, employee=bob.employee, door=Door.API, at=T0)
+
+    (result,) = record_scans(
+        station=station, scans=[scan(tool.uid, T0)], sent_at=T0, received_at=T0, replayed=True
+    )
+
+    assert result.outcome == "returned"
+    assert not Loan.objects.open().exists()
+
+
+def test_a_replayed_return_of_the_tool_the_screen_offers_to_undo_withdraws_that_offer_only(
+    station,
+):
+    alice, bob, wrench, gauge = BadgeFactory(), BadgeFactory(), ToolTagFactory(), ToolTagFactory()
+    services.borrow(item=gauge.item, employee=bob.employee, door=Door.API, at=T0)
+    live = [scan(alice.uid, T0 + seconds(10)), scan(wrench.uid, T0 + seconds(13))]
+    record_scans(
+        station=station, scans=live, sent_at=T0 + seconds(13), received_at=T0 + seconds(13)
+    )
+    offered = Loan.objects.open().get(item=wrench.item)
+
+    def replay(tool, at):
+        record_scans(
+            station=station, scans=[scan(tool.uid, at)], sent_at=at, received_at=at, replayed=True
+        )
+        return Station.objects.get(pk=station.pk).undoable_loan
+
+    # Another tool's late return leaves the offer; the offered tool's own late return ends it
+    # (undoing that borrow would now cancel a loan already returned).
+    assert replay(gauge, T0 + seconds(15)) == offered
+    assert replay(wrench, T0 + seconds(16)) is None

@@ -133,30 +133,39 @@ def test_a_small_clock_difference_is_left_alone(client, station):
     assert stored.read_at == stored.read_at_raw == sent
 
 
-def test_malformed_events_are_rejected_and_the_others_applied(client, station):
+def test_malformed_events_are_rejected_and_the_others_applied(client, station, english):
     badge = BadgeFactory()
     now = timezone.now()
     good = event(badge.uid, now)
-    bad_uid = event("not-a-uid", now)
+    bad_uid = event("not-a-uid" + "X" * 55, now)  # 64 characters, the most the API takes
     bad_time = {"id": str(uuid.uuid4()), "uid": badge.uid, "read_at": "yesterday"}
     bad_id = {"id": "42", "uid": badge.uid, "read_at": now.isoformat()}
     # Naive year 1 is before year 1 once read as Tokyo time: DRF's own field made it a 500.
     year_one = {"id": str(uuid.uuid4()), "uid": badge.uid, "read_at": "0001-01-01T00:00:00"}
 
     body = batch(bad_uid, good, bad_time, bad_id, year_one)
+    received = timezone.now()
     results = post(client, station, body).json()["results"]
 
-    assert [r["status"] for r in results] == [
-        "rejected",
-        "applied",
-        "rejected",
-        "rejected",
-        "rejected",
+    assert [(r["id"], r["status"]) for r in results] == [
+        (bad_uid["id"], "rejected"),
+        (good["id"], "applied"),
+        (bad_time["id"], "rejected"),
+        ("42", "rejected"),  # the id as sent, for the agent to find its event
+        (year_one["id"], "rejected"),
     ]
     assert results[1]["outcome"] == "session_started"
-    assert results[0]["outcome"] is None and results[0]["message"]
+    assert results[0]["outcome"] is None
+    assert results[0]["message"].startswith("Rejected: ")
     # The malformed event with a usable id and time is kept as evidence.
-    assert ScanEvent.objects.get(pk=bad_uid["id"]).status == "rejected"
+    kept = ScanEvent.objects.get(pk=bad_uid["id"])
+    assert (kept.status, kept.uid, kept.message, kept.live) == (
+        "rejected",
+        bad_uid["uid"],
+        results[0]["message"],
+        False,
+    )
+    assert received <= kept.received_at <= timezone.now()
     assert ScanEvent.objects.count() == 2
 
 
@@ -339,7 +348,9 @@ def test_a_rejected_event_sent_again_is_still_rejected(client, station):
     assert again[0]["message"] == first[0]["message"]
 
 
-def test_an_event_id_of_another_station_is_rejected_and_tells_nothing_of_it(client, station):
+def test_an_event_id_of_another_station_is_rejected_and_tells_nothing_of_it(
+    client, station, english
+):
     other, token, _code = actions.create_station(name="Line 4")
     badge = BadgeFactory()
     taken = event(badge.uid, timezone.now())
@@ -349,8 +360,12 @@ def test_an_event_id_of_another_station_is_rejected_and_tells_nothing_of_it(clie
 
     (result,) = post(client, station, batch(taken)).json()["results"]
 
-    assert result["status"] == "rejected"
-    assert result["outcome"] is None and badge.employee.name not in result["message"]
+    assert result == {
+        "id": taken["id"],
+        "status": "rejected",
+        "outcome": None,
+        "message": "This event id was used by another station.",
+    }
     assert ScanEvent.objects.get().station == other
 
 
@@ -362,3 +377,6 @@ def test_times_too_far_apart_to_add_up_are_rejected_not_a_server_error(client, s
 
     assert response.status_code == 200
     assert response.json()["results"][0]["status"] == "rejected"
+    # Kept as evidence, and still rejected when sent again with a clock set right.
+    again = post(client, station, batch(impossible)).json()["results"]
+    assert again == response.json()["results"]

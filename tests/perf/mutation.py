@@ -1,6 +1,7 @@
 """Mutation testing of the rule modules: which small bugs would pass every test.
 
-Usage: python tests/perf/mutation.py [--module PATH ...] [--keep DIR] [--max-children N]
+Usage: python tests/perf/mutation.py [--module PATH ...] [--keep DIR [--survivors]]
+                                     [--max-children N]
 (first `.venv/bin/pip install --require-hashes -r requirements/mutation.txt`)
 Prints one JSON object: per module the mutants, killed, survived, timeouts, the score
 ((killed + timeouts) / mutants) and each surviving mutant's place and change.
@@ -8,9 +9,11 @@ Prints one JSON object: per module the mutants, killed, survived, timeouts, the 
 mutmut changes one thing at a time in a copy of the project (an operator, a constant, an
 argument left out) and runs the tests that reach the changed function; a mutant no test fails
 on is a rule nothing holds in place. It runs on SQLite without Redis (the PostgreSQL-only
-race tests are skipped), in a scratch copy of the checkout, and takes one to two hours on two
-cores: not part of CI. The mutants judged equivalent (no test could tell them apart from the
-code) are listed with the reason in tests/perf/mutation-equivalents.md.
+race tests are skipped), in a scratch copy of the checkout, and takes tens of minutes a module
+on two cores: not part of CI. `--keep DIR --survivors` runs again, with the tests as they are
+now, only the mutants that survived the run kept in DIR: the "after" of tests written for them.
+The mutants judged equivalent (no test could tell them apart from the code) are listed
+with the reason in tests/perf/mutation-equivalents.md.
 """
 
 import argparse
@@ -39,11 +42,15 @@ MODULES = {
         "tests/kiosk/test_rules.py",
         "tests/kiosk/test_crib_rules.py",
         "tests/kiosk/test_actions.py",
+        "tests/kiosk/test_checklist.py",
+        "tests/kiosk/test_screen.py",  # what a tap leaves for the screen (a tray's lines)
+        "tests/kiosk/test_screen_crib_rules.py",
     ],
     "kiosk/scans.py": [
         "tests/kiosk/test_scan_api.py",
         "tests/kiosk/test_rules.py",
         "tests/kiosk/test_replay.py",
+        "tests/kiosk/test_replays.py",
         "tests/kiosk/test_clock_skew.py",
     ],
     "kiosk/pairing.py": [
@@ -141,11 +148,24 @@ def line_of(module: str, change: str) -> int | None:
     return None
 
 
+def results_of(root: Path, module: str) -> dict[str, int | None]:
+    meta = root / "mutants" / f"{module}.meta"
+    return json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+
+
+def survivors_of(root: Path, modules: list[str]) -> list[str]:
+    return [
+        name
+        for module in modules
+        for name, code in results_of(root, module).items()
+        if code in SURVIVED or code in NO_TESTS
+    ]
+
+
 def report(root: Path, modules: list[str]) -> dict:
     result = {}
     for module in modules:
-        meta = root / "mutants" / f"{module}.meta"
-        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        codes = results_of(root, module)
         survivors = []
         for name, code in sorted(codes.items()):
             if code in SURVIVED or code in NO_TESTS:
@@ -176,13 +196,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", action="append", choices=list(MODULES), dest="modules")
     parser.add_argument("--keep", type=Path, help="run (or resume) in this folder and keep it")
+    parser.add_argument("--survivors", action="store_true", help="with --keep: those again")
     parser.add_argument("--max-children", type=int, default=os.cpu_count())
     args = parser.parse_args()
     if not MUTMUT.exists():
         sys.exit(f"{MUTMUT} is missing: pip install --require-hashes -r requirements/mutation.txt")
+    if args.survivors and not args.keep:
+        parser.error("--survivors needs the --keep folder of an earlier run")
     modules = args.modules or list(MODULES)
     root = args.keep or Path(tempfile.mkdtemp(prefix="toolcrib-mutation-"))
-    if not (root / "pyproject.toml").exists():
+    again = survivors_of(root, modules) if args.survivors else []
+    if again or not (root / "pyproject.toml").exists():
+        # A fresh copy, or the tests as they are now for the survivors of the copy's last run.
         root.mkdir(parents=True, exist_ok=True)
         scratch_copy(root)
         configure(root, modules)
@@ -190,7 +215,7 @@ def main() -> None:
     env["TEST_STRICT"] = "0"  # PostgreSQL-only tests skip here; CI runs them for real
     started = time.monotonic()
     run = subprocess.run(
-        [MUTMUT, "run", "--max-children", str(args.max_children)],
+        [MUTMUT, "run", "--max-children", str(args.max_children), *again],
         cwd=root,
         env=env,
         capture_output=True,
