@@ -3,9 +3,12 @@ import datetime
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from inventory.core.search import text_or_uid
+
+_lower = lazy(lambda text: str(text).lower(), str)
 
 # A qualification warns managers this long before it runs out (the daily summary, the overdue
 # page): time enough to book the renewal course.
@@ -127,8 +130,9 @@ class Employee(models.Model):
 
     @property
     def status_label(self):
-        """The status in words, translated when it is shown (not when it is read)."""
-        return self.Status(self.status).label
+        """The status in words, translated when it is shown (not when it is read), in lower
+        case: it is said in the middle of a sentence ("Alice is suspended and cannot ...")."""
+        return _lower(self.Status(self.status).label)
 
     @property
     def is_active(self) -> bool:

@@ -90,9 +90,7 @@ def test_a_badge_of_someone_not_active_is_refused_without_a_session(
     Employee.objects.filter(pk=alice.employee_id).update(status=status)
     result = tap(alice.uid, T0)
     assert result.outcome == "refused"
-    assert result.message.lower() == (
-        f"alice is {status} and cannot borrow tools. please ask a manager."
-    )
+    assert result.message == f"Alice is {status} and cannot borrow tools. Please ask a manager."
     assert session_of(station) == (None, None)
 
 
