@@ -1,6 +1,7 @@
 """The tap rule table, row by row, with explicit times (session window 30 s)."""
 
 import datetime
+import time
 import uuid
 
 import pytest
@@ -347,7 +348,8 @@ def test_an_unknown_uid_is_recorded_with_the_uid(tap, station, english):
     result = tap("DEADBEEF01", T0)
     assert result.outcome == "unknown_tag"
     assert result.message == "Tag DEADBEEF01 is not registered. Ask a manager to enrol it."
-    assert ScanEvent.objects.get(uid="DEADBEEF01").outcome == "unknown_tag"
+    event = ScanEvent.objects.get(uid="DEADBEEF01")
+    assert (event.outcome, event.read_at, event.received_at) == ("unknown_tag", T0, T0)
 
 
 def test_the_same_uid_within_two_seconds_is_ignored(tap, station, alice, english):
@@ -455,7 +457,12 @@ def test_a_bug_in_one_tap_of_a_batch_leaves_the_taps_around_it_applied(
     ]
     assert [loan.item for loan in Loan.objects.all()] == [tool.item]
     assert ScanEvent.objects.count() == 3
-    assert "applying the batch tap by tap" in caplog.text  # the first failure is logged too
+    # The first failure is logged too, with its station and its traceback.
+    (first,) = [r for r in caplog.records if "applying the batch tap by tap" in r.getMessage()]
+    assert first.getMessage() == (
+        f"a tap of a batch from station {station.pk} failed; applying the batch tap by tap"
+    )
+    assert first.exc_info is not None
     # The operator finds the tap that failed from its log line ...
     assert f"tap {scans[1].id} on station {station.pk} could not be applied" in caplog.text
     # ... and the agent, sending it again (its answer lost), hears it is still rejected.
@@ -463,6 +470,32 @@ def test_a_bug_in_one_tap_of_a_batch_leaves_the_taps_around_it_applied(
     assert (again.status, again.message) == ("rejected", results[1].message)
     # The batch ran twice; the processing-time histogram counts each tap once.
     assert tap_count() - measured == 3
+
+
+@pytest.mark.parametrize(("read_before", "live"), [(30, True), (30.000001, False)])
+def test_a_tap_read_up_to_a_session_window_before_it_arrived_is_live(
+    station, alice, read_before, live
+):
+    """Live: the person may still stand at the screen (it may ask them something); late: not."""
+    arrived = T0 + seconds(60)
+    scan = Scan(id=uuid.uuid4(), raw_id="", uid=alice.uid, read_at=arrived - seconds(read_before))
+    record_scans(station=station, scans=[scan], sent_at=arrived, received_at=arrived)
+    assert ScanEvent.objects.get(id=scan.id).live is live
+
+
+def test_the_time_a_tap_took_is_measured_once_and_is_less_than_the_whole_batch(station, alice):
+    scan = Scan(id=uuid.uuid4(), raw_id="", uid=alice.uid, read_at=T0)
+    count, total = tap_count(), tap_seconds()
+    started = time.perf_counter()
+    record_scans(station=station, scans=[scan], sent_at=T0, received_at=T0)
+    elapsed = time.perf_counter() - started
+    assert tap_count() - count == 1
+    assert 0 < tap_seconds() - total <= elapsed
+
+
+def tap_seconds() -> float:
+    samples = TAP_SECONDS.collect()[0].samples
+    return next(sample.value for sample in samples if sample.name.endswith("_sum"))
 
 
 def tap_count() -> float:

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory.loans import services
@@ -92,6 +93,36 @@ def test_answers_each_event_in_order(client, station):
         ("applied", "borrowed"),
     ]
     assert all(r["message"] for r in results)
+
+
+def test_an_event_twice_in_one_batch_is_applied_once_and_then_answered_as_a_duplicate(
+    client, station
+):
+    badge = event(BadgeFactory().uid, timezone.now())
+    bad = event("not-a-uid", timezone.now())
+
+    results = post(client, station, batch(badge, badge, bad, bad)).json()["results"]
+
+    assert [(r["status"], r["outcome"]) for r in results] == [
+        ("applied", "session_started"),
+        ("duplicate", "session_started"),
+        ("rejected", None),
+        ("rejected", None),
+    ]
+    assert ScanEvent.objects.count() == 2
+
+
+def test_a_batch_reads_back_only_its_own_event_ids(client, station):
+    """Not every event the station ever sent: a year of taps would be read on every request."""
+    post(client, station, batch(*(event("04AA000001", timezone.now()) for _ in range(3))))
+    fresh = [event("04AA000001", timezone.now()) for _ in range(2)]
+
+    with CaptureQueriesContext(connection) as queries:
+        post(client, station, batch(*fresh))
+
+    (read,) = [q["sql"] for q in queries if q["sql"].startswith('SELECT "kiosk_scanevent"')]
+    assert all(e["id"].replace("-", "") in read.replace("-", "") for e in fresh)
+    assert " IN (" in read
 
 
 def test_the_same_batch_twice_has_one_set_of_effects_and_the_same_outcomes(client, station):
@@ -369,14 +400,28 @@ def test_an_event_id_of_another_station_is_rejected_and_tells_nothing_of_it(
     assert ScanEvent.objects.get().station == other
 
 
-def test_times_too_far_apart_to_add_up_are_rejected_not_a_server_error(client, station):
+def test_times_too_far_apart_to_add_up_are_rejected_not_a_server_error(client, station, english):
     sent_at = timezone.now() - datetime.timedelta(days=3)  # a clock far behind: a big shift
-    impossible = {"id": str(uuid.uuid4()), "uid": "04AA000001", "read_at": "9999-12-31T23:59:59Z"}
+    # A real time on its own (the last day there is, in Tokyo); three days later there is none.
+    last_day = "9999-12-31T00:00:00+09:00"
+    impossible = {"id": str(uuid.uuid4()), "uid": "04AA000001", "read_at": last_day}
 
-    response = post(client, station, batch(impossible, sent_at=sent_at))
+    badge = event(BadgeFactory().uid, sent_at)
+
+    response = post(client, station, batch(impossible, impossible, badge, sent_at=sent_at))
 
     assert response.status_code == 200
-    assert response.json()["results"][0]["status"] == "rejected"
+    rejected, again_in_batch, applied = response.json()["results"]
+    assert again_in_batch == rejected
+    assert rejected == {
+        "id": impossible["id"],
+        "status": "rejected",
+        "outcome": None,
+        "message": "Rejected: read_at and sent_at are too far apart to be real times.",
+    }
+    assert applied["status"] == "applied"  # the batch goes on after it
+    kept = ScanEvent.objects.get(pk=impossible["id"])
+    assert (kept.status, kept.uid, kept.read_at.year) == ("rejected", "04AA000001", 9999)
     # Kept as evidence, and still rejected when sent again with a clock set right.
     again = post(client, station, batch(impossible)).json()["results"]
-    assert again == response.json()["results"]
+    assert again == [rejected]
