@@ -17,9 +17,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 def pytest_sessionstart(session):
-    # Every thread's wrapper, found without asking the threads (in a fork they are gone).
+    # Every thread's wrapper, found without asking the threads (in a fork they are gone). By
+    # type(), not isinstance(): that asks a dead weak proxy among the objects for its class.
     for wrapper in gc.get_objects():
-        if isinstance(wrapper, BaseDatabaseWrapper) and wrapper.connection is not None:
+        if issubclass(type(wrapper), BaseDatabaseWrapper) and wrapper.connection is not None:
             wrapper.connection.close()  # the last one closed drops the in-memory database
             wrapper.connection = None
     if any(not thread.is_alive() for thread in SyncToAsync.single_thread_executor._threads):
