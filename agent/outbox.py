@@ -191,14 +191,14 @@ class Outbox:
         age = now - clock.dated(event.read_at, event.boot, now, now_boot)
         return max(0.0, age.total_seconds())
 
-    def recent(self, limit: int = 10) -> list[Event]:
+    def recent(self, limit: int) -> list[Event]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM events ORDER BY seq DESC LIMIT ?", (limit,)
             ).fetchall()
         return [_event(row) for row in rows]
 
-    def rejected(self, limit: int = 20) -> list[Event]:
+    def rejected(self, limit: int) -> list[Event]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM events WHERE state = 'rejected' ORDER BY seq DESC LIMIT ?", (limit,)

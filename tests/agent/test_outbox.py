@@ -80,7 +80,7 @@ def test_settled_events_leave_the_queue_and_keep_the_servers_answer(outbox):
 
     assert changed == 2
     assert outbox.pending(10) == []
-    recent = {e.id: e for e in outbox.recent()}
+    recent = {e.id: e for e in outbox.recent(10)}
     assert (recent[first.id].state, recent[first.id].outcome) == (DELIVERED, "borrowed")
     assert (recent[second.id].state, recent[second.id].message) == (REJECTED, "unreadable uid")
 
@@ -90,7 +90,7 @@ def test_a_settled_event_is_never_settled_again(outbox):
     outbox.settle([Settlement(event.id, REJECTED, None, "bad")])
 
     assert outbox.settle([Settlement(event.id, DELIVERED, "borrowed", "ok")]) == 0
-    assert outbox.recent()[0].state == REJECTED
+    assert outbox.recent(10)[0].state == REJECTED
 
 
 def test_recent_reads_are_newest_first(outbox):
@@ -132,7 +132,7 @@ def test_counts_by_state(outbox):
     outbox.settle([Settlement(event.id, REJECTED, None, "bad")])
 
     assert (outbox.count(PENDING), outbox.count(REJECTED), outbox.count(DELIVERED)) == (1, 1, 0)
-    assert [e.id for e in outbox.rejected()] == [event.id]
+    assert [e.id for e in outbox.rejected(10)] == [event.id]
 
 
 def test_a_read_only_view_sees_the_events_and_cannot_write(tmp_path):

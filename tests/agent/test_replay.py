@@ -132,7 +132,7 @@ def test_a_tap_the_server_holds_stays_waiting_until_it_says_what_became_of_it(ou
     assert (outbox.depth(), state.last_error) == (1, None)
     assert sender.send_once() == 0.0
     assert outbox.depth() == 0
-    assert outbox.recent()[0].outcome == "returned"
+    assert outbox.recent(10)[0].outcome == "returned"
 
 
 def test_the_outbox_says_since_when_it_holds_every_tap_it_delivered(tmp_path):

@@ -72,7 +72,7 @@ def test_debounced_repeats_are_not_saved(make_config, fake_server, run_agent):
     agent = run_agent(Agent(config, reader=ScriptedReader(["01010101", "01010101", "02020202"])))
 
     wait_until(lambda: len(fake_server.applied) == 2)
-    assert [e.uid for e in agent.outbox.recent()] == ["02020202", "01010101"]
+    assert [e.uid for e in agent.outbox.recent(10)] == ["02020202", "01010101"]
 
 
 def test_stopping_closes_the_outbox_after_the_threads_end(make_config):

@@ -81,7 +81,7 @@ def test_a_lost_answer_is_resent_and_the_server_sees_a_duplicate_not_a_second_ta
 
     assert fake_server.applied_uids() == ["01010101"]
     assert len(fake_server.scan_requests) == 2
-    assert outbox.recent()[0].message == "already recorded"
+    assert outbox.recent(10)[0].message == "already recorded"
 
 
 def test_events_wait_while_the_server_is_down_and_go_when_it_is_back(fake_server, outbox):

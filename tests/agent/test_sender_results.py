@@ -51,7 +51,7 @@ def test_applied_and_duplicate_events_are_delivered(outbox):
     assert sender.send_once() == 0
 
     assert states(outbox) == {"01010101": DELIVERED, "02020202": DELIVERED}
-    assert outbox.recent()[0].outcome == "returned"
+    assert outbox.recent(10)[0].outcome == "returned"
     assert state.last_delivery_at is not None
     assert state.server_reachable
 
@@ -67,7 +67,7 @@ def test_a_rejected_event_is_kept_as_rejected_and_never_resent(outbox):
     sender.send_once()
 
     assert states(outbox)["BAD0BAD0"] == REJECTED
-    assert outbox.rejected()[0].message == "message for BAD0BAD0"
+    assert outbox.rejected(10)[0].message == "message for BAD0BAD0"
     assert transport.batches() == [["01010101", "BAD0BAD0"], ["03030303"]]
 
 
@@ -175,8 +175,8 @@ def test_a_whole_batch_refused_with_400_is_split_to_reject_only_the_bad_event(ou
         pass
 
     assert states(outbox) == {uid: REJECTED if uid == "00000005" else DELIVERED for uid in uids}
-    assert outbox.rejected()[0].message.startswith("server answered 400: ")
-    assert '"message": "bad"' in outbox.rejected()[0].message
+    assert outbox.rejected(10)[0].message.startswith("server answered 400: ")
+    assert '"message": "bad"' in outbox.rejected(10)[0].message
     assert transport.batches() == [
         uids,
         uids[0:4],
@@ -206,7 +206,7 @@ def test_a_400_that_is_not_the_apis_refusal_keeps_every_tap_for_a_retry(outbox, 
 
     assert all(delay and delay > 0 for delay in delays)  # backing off, not bisecting
     assert outbox.depth() == 4
-    assert outbox.rejected() == []
+    assert outbox.rejected(10) == []
     assert [len(batch) for batch in transport.batches()] == [4, 4, 4]
 
 
@@ -220,7 +220,7 @@ def test_finding_a_bad_event_among_a_hundred_takes_few_requests(outbox):
         pass
 
     assert outbox.depth() == 0
-    assert [e.uid for e in outbox.rejected()] == ["0000003A"]
+    assert [e.uid for e in outbox.rejected(10)] == ["0000003A"]
     assert len(transport.posts) <= 15
 
 
@@ -318,7 +318,7 @@ def test_a_server_that_refuses_every_tap_does_not_get_them_all_rejected(outbox):
 
     delays = [sender.send_once() for _ in range(40)]
 
-    assert len(outbox.rejected()) == 3  # then it stops and waits, backing off
+    assert len(outbox.rejected(10)) == 3  # then it stops and waits, backing off
     assert outbox.depth() == 297
     assert delays[-1] > 0
 
@@ -333,7 +333,7 @@ def test_a_refused_batch_format_keeps_every_tap_waiting(outbox):
     delays = [sender.send_once() for _ in range(3)]
 
     assert all(delay > 0 for delay in delays)
-    assert outbox.rejected() == []
+    assert outbox.rejected(10) == []
     assert [len(batch) for batch in transport.batches()] == [4, 4, 4]
 
 
@@ -348,7 +348,7 @@ def test_full_batches_resume_when_a_refusal_was_not_about_the_taps(outbox):
         pass
 
     assert [len(batch) for batch in transport.batches()] == [16, 8, 8, 16, 8]
-    assert outbox.rejected() == []
+    assert outbox.rejected(10) == []
 
 
 def answering(statuses: list[str | None]):
@@ -450,7 +450,7 @@ def test_a_server_that_refuses_every_tap_says_so_in_the_status(outbox):
 
     assert delays == [0.0, 0.0, 0.0, 0.5, 1.0]
     assert state.last_error == f"server refuses every tap (400): {text[:200]}"
-    assert outbox.rejected()[0].message == f"server answered 400: {text[:500]}"
+    assert outbox.rejected(10)[0].message == f"server answered 400: {text[:500]}"
 
 
 def test_a_delivered_batch_clears_the_run_of_rejected_taps(outbox):
@@ -465,7 +465,7 @@ def test_a_delivered_batch_clears_the_run_of_rejected_taps(outbox):
 
     # Two rejected, one delivered, then three rejected: the delivery started the count over, so
     # every bad tap is rejected and nothing waits.
-    assert {e.uid for e in outbox.rejected()} == bad
+    assert {e.uid for e in outbox.rejected(10)} == bad
     assert outbox.depth() == 0
 
 
@@ -564,7 +564,7 @@ def test_a_refusal_that_names_the_events_is_split_to_find_the_bad_one(outbox, fi
     while (delay := sender.send_once()) is not None:
         delays.append(delay)
 
-    assert [e.uid for e in outbox.rejected()] == ["00000002"]
+    assert [e.uid for e in outbox.rejected(10)] == ["00000002"]
     assert outbox.depth() == 0
     assert set(delays) == {0.0}  # each answer is deterministic: no waiting while splitting
 
@@ -589,7 +589,7 @@ def test_an_answer_without_outcome_or_message_is_stored_as_none_not_as_text(outb
 
     make_sender(outbox, FakeTransport(answer)).send_once()
 
-    assert [(e.outcome, e.message) for e in outbox.recent()] == [(None, None), (None, None)]
+    assert [(e.outcome, e.message) for e in outbox.recent(10)] == [(None, None), (None, None)]
 
 
 def test_a_rejected_event_keeps_the_servers_outcome_and_message(outbox):
@@ -598,7 +598,7 @@ def test_a_rejected_event_keeps_the_servers_outcome_and_message(outbox):
 
     make_sender(outbox, FakeTransport(answer)).send_once()
 
-    [event] = outbox.rejected()
+    [event] = outbox.rejected(10)
     assert (event.outcome, event.message) == ("returned", "message for 01010101")
 
 

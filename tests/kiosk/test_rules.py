@@ -462,9 +462,10 @@ def test_a_bug_in_one_tap_of_a_batch_leaves_the_taps_around_it_applied(
     assert first.getMessage() == (
         f"a tap of a batch from station {station.pk} failed; applying the batch tap by tap"
     )
-    assert first.exc_info is not None
+    assert first.exc_info[0] is RuntimeError
     # The operator finds the tap that failed from its log line ...
-    assert f"tap {scans[1].id} on station {station.pk} could not be applied" in caplog.text
+    (failed,) = [r for r in caplog.records if "could not be applied" in r.getMessage()]
+    assert failed.getMessage() == f"tap {scans[1].id} on station {station.pk} could not be applied"
     # ... and the agent, sending it again (its answer lost), hears it is still rejected.
     (again,) = record_scans(station=station, scans=scans[1:2], sent_at=sent, received_at=sent)
     assert (again.status, again.message) == ("rejected", results[1].message)
@@ -481,6 +482,18 @@ def test_a_tap_read_up_to_a_session_window_before_it_arrived_is_live(
     scan = Scan(id=uuid.uuid4(), raw_id="", uid=alice.uid, read_at=arrived - seconds(read_before))
     record_scans(station=station, scans=[scan], sent_at=arrived, received_at=arrived)
     assert ScanEvent.objects.get(id=scan.id).live is live
+
+
+def test_a_batch_records_when_it_arrived_on_its_events_and_its_station(station, alice):
+    """The station's last contact (the reader is called silent without it) and each event's."""
+    arrived = T0 + seconds(60)
+    scans = [
+        Scan(id=uuid.uuid4(), raw_id="", uid=alice.uid, read_at=T0),
+        Scan(id=uuid.uuid4(), raw_id="", uid="bad", read_at=T0, problem="uid: not a UID"),
+    ]
+    record_scans(station=station, scans=scans, sent_at=arrived, received_at=arrived)
+    assert Station.objects.get(pk=station.pk).last_seen_at == arrived
+    assert [e.received_at for e in ScanEvent.objects.order_by("status")] == [arrived, arrived]
 
 
 def test_the_time_a_tap_took_is_measured_once_and_is_less_than_the_whole_batch(station, alice):

@@ -162,10 +162,10 @@ def survivors_of(root: Path, modules: list[str]) -> list[str]:
     ]
 
 
-def report(root: Path, modules: list[str]) -> dict:
+def report(root: Path, modules: list[str], kept: dict[str, dict]) -> dict:
     result = {}
     for module in modules:
-        codes = results_of(root, module)
+        codes = {**results_of(root, module), **kept.get(module, {})}
         survivors = []
         for name, code in sorted(codes.items()):
             if code in SURVIVED or code in NO_TESTS:
@@ -206,6 +206,13 @@ def main() -> None:
     modules = args.modules or list(MODULES)
     root = args.keep or Path(tempfile.mkdtemp(prefix="toolcrib-mutation-"))
     again = survivors_of(root, modules) if args.survivors else []
+    # mutmut forgets the results of a module it mutates again: the mutants not run again keep
+    # those of the earlier run.
+    kept = {
+        module: {name: code for name, code in results_of(root, module).items() if name not in again}
+        for module in modules
+        if again
+    }
     if again or not (root / "pyproject.toml").exists():
         # A fresh copy, or the tests as they are now for the survivors of the copy's last run.
         root.mkdir(parents=True, exist_ok=True)
@@ -223,7 +230,7 @@ def main() -> None:
     )
     if run.returncode:
         sys.exit(f"mutmut failed ({run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
-    modules_report = report(root, modules)
+    modules_report = report(root, modules, kept)
     mutants = sum(m["mutants"] for m in modules_report.values())
     detected = sum(m["killed"] + m["timeouts"] for m in modules_report.values())
     print(
