@@ -1,19 +1,20 @@
 """Mutation testing of the rule modules: which small bugs would pass every test.
 
 Usage: python tests/perf/mutation.py [--module PATH ...] [--keep DIR [--survivors]]
-                                     [--max-children N]
+                                     [--max-children N] [--postgres DATABASE_URL]
 (first `.venv/bin/pip install --require-hashes -r requirements/mutation.txt`)
 Prints one JSON object: per module the mutants, killed, survived, timeouts, the score
 ((killed + timeouts) / mutants) and each surviving mutant's place and change.
 
 mutmut changes one thing at a time in a copy of the project (an operator, a constant, an
 argument left out) and runs the tests that reach the changed function; a mutant no test fails
-on is a rule nothing holds in place. It runs on SQLite without Redis (the PostgreSQL-only
-race tests are skipped), in a scratch copy of the checkout, and takes tens of minutes a module
-on two cores: not part of CI. `--keep DIR --survivors` runs again, with the tests as they are
-now, only the mutants that survived the run kept in DIR: the "after" of tests written for them.
-The mutants judged equivalent (no test could tell them apart from the code) are listed
-with the reason in tests/perf/mutation-equivalents.md.
+on is a rule nothing holds in place. It runs in a scratch copy of the checkout, on SQLite
+without Redis (tests of PostgreSQL alone skip), and takes tens of minutes a module on two
+cores: not part of CI. `--postgres URL` runs on PostgreSQL instead, one mutant at a time: the
+way to measure `databases.py`'s PostgreSQL half. `--keep DIR --survivors` runs again, with the
+tests as they are now, only the mutants that survived the run kept in DIR: the "after" of
+tests written for them. The mutants judged equivalent (no test could tell them apart from the
+code) are listed with the reason in tests/perf/mutation-equivalents.md.
 """
 
 import argparse
@@ -91,6 +92,9 @@ MODULES = {
         "tests/inventory/ops/test_backup.py",
         "tests/inventory/ops/test_restore.py",
         "tests/inventory/ops/test_sqlite_round_trip.py",
+        "tests/inventory/ops/test_verify_backup.py",  # the restore drill
+        "tests/inventory/ops/test_backup_private_tables.py",  # dumps without some tables
+        "tests/inventory/ops/test_restore_older_archive.py",
     ],
 }
 KILLED, TIMEOUT, SURVIVED = {1, 3}, {24, -24, 36, 152, 255}, {0}
@@ -111,16 +115,18 @@ def scratch_copy(into: Path) -> None:
             shutil.copy2(source, target)
 
 
-def configure(root: Path, modules: list[str]) -> None:
+def configure(root: Path, modules: list[str], *, postgres: bool) -> None:
     tests = sorted({test for module in modules for test in MODULES[module]})
     config = {
         "source_paths": ["inventory", "kiosk", "agent"],
         "only_mutate": modules,
         "pytest_add_cli_args_test_selection": tests,
-        # mutation_fresh_db: each of mutmut's sessions (in one process, then in forks) afresh.
+        # mutation_fresh_db: each of mutmut's sessions (in one process, then in forks) afresh;
+        # on PostgreSQL each keeps the test database the first one made.
         "pytest_add_cli_args": [
             *("-p", "no:cacheprovider", "-q", "-x"),
             *("-p", "tests.perf.mutation_fresh_db"),
+            *(["--reuse-db"] if postgres else []),
         ],
         "also_copy": ["config", "templates", "static", "locale", "manage.py"],
     }
@@ -198,6 +204,11 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="run (or resume) in this folder and keep it")
     parser.add_argument("--survivors", action="store_true", help="with --keep: those again")
     parser.add_argument("--max-children", type=int, default=os.cpu_count())
+    parser.add_argument(
+        "--postgres",
+        metavar="DATABASE_URL",
+        help="run on this PostgreSQL (one mutant at a time: they share its test database)",
+    )
     args = parser.parse_args()
     if not MUTMUT.exists():
         sys.exit(f"{MUTMUT} is missing: pip install --require-hashes -r requirements/mutation.txt")
@@ -217,12 +228,15 @@ def main() -> None:
         # A fresh copy, or the tests as they are now for the survivors of the copy's last run.
         root.mkdir(parents=True, exist_ok=True)
         scratch_copy(root)
-        configure(root, modules)
+        configure(root, modules, postgres=bool(args.postgres))
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env["TEST_STRICT"] = "0"  # PostgreSQL-only tests skip here; CI runs them for real
+    if args.postgres:
+        env["DATABASE_URL"] = args.postgres
+    env["TEST_STRICT"] = "0"  # tests of what is not here skip; CI runs them for real
+    children = 1 if args.postgres else args.max_children
     started = time.monotonic()
     run = subprocess.run(
-        [MUTMUT, "run", "--max-children", str(args.max_children), *again],
+        [MUTMUT, "run", "--max-children", str(children), *again],
         cwd=root,
         env=env,
         capture_output=True,
