@@ -2,6 +2,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from inventory.core.errors import InvalidRequest, LoanNotOpen
 from inventory.loans import services
@@ -68,24 +69,80 @@ def test_only_the_times_that_change_are_recorded(loan, manager):
 
 
 @pytest.mark.parametrize(
-    ("changes", "words"),
+    ("changes", "message"),
     [
-        ({"returned_at": MORNING - datetime.timedelta(hours=1)}, "before the borrow"),
-        ({"due_at": MORNING - datetime.timedelta(hours=1)}, "before the borrow"),
-        ({"returned_at": datetime.datetime(2999, 1, 1, tzinfo=TOKYO)}, "future"),
-        ({"borrowed_at": MORNING}, "Nothing to correct"),
-        ({"borrowed_at": datetime.datetime(1880, 11, 2, 9, tzinfo=TOKYO)}, "before 2000"),
-        ({"due_at": datetime.datetime(9999, 12, 31, tzinfo=TOKYO)}, "at most 366 days"),
+        (
+            {"returned_at": MORNING - datetime.timedelta(hours=1)},
+            "The return time must not be before the borrow time.",
+        ),
+        (
+            {"due_at": MORNING - datetime.timedelta(hours=1)},
+            "The due time must not be before the borrow time.",
+        ),
+        (
+            {"returned_at": datetime.datetime(2999, 1, 1, tzinfo=TOKYO)},
+            "A loan cannot start or end in the future.",
+        ),
+        ({"borrowed_at": MORNING}, "Nothing to correct: the times are the same."),
+        (
+            {"borrowed_at": datetime.datetime(1880, 11, 2, 9, tzinfo=TOKYO)},
+            "Times before 2000 are not accepted: check the year.",
+        ),
+        (
+            {"due_at": datetime.datetime(9999, 12, 31, tzinfo=TOKYO)},
+            "The due time must be at most 366 days after the time of borrowing.",
+        ),
     ],
 )
-def test_impossible_times_are_refused_and_change_nothing(loan, manager, english, changes, words):
+def test_impossible_times_are_refused_and_change_nothing(loan, manager, english, changes, message):
     with pytest.raises(InvalidRequest) as caught:
         services.correct_loan(loan=loan, by=manager, reason="typo", **changes)
 
-    assert words in caught.value.message
+    assert caught.value.message == message
     loan.refresh_from_db()
     assert (loan.borrowed_at, loan.returned_at) == (MORNING, None)
     assert not LoanEvent.objects.filter(kind="correction").exists()
+
+
+NOW = datetime.datetime(2026, 11, 2, 18, 0, tzinfo=TOKYO)  # the loan's due time too
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"returned_at": NOW},  # returned this very moment
+        {"borrowed_at": NOW},  # borrowed this very moment, due at once
+        {"returned_at": MORNING},  # back the moment it went out
+        {"due_at": MORNING},  # due the moment it went out
+        {  # the first moment accepted
+            "borrowed_at": EARLIEST,
+            "due_at": EARLIEST + datetime.timedelta(hours=9),
+            "returned_at": EARLIEST + datetime.timedelta(hours=8),
+        },
+    ],
+)
+def test_times_at_the_edges_of_what_is_possible_are_accepted(loan, manager, monkeypatch, changes):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+
+    corrected = services.correct_loan(loan=loan, by=manager, reason="as it was", **changes)
+
+    corrected.refresh_from_db()
+    assert {field: getattr(corrected, field) for field in changes} == changes
+
+
+def test_a_period_overlapping_another_loan_names_it_and_when_it_began(loan, manager, english):
+    services.return_loan(loan=loan, door=Door.KIOSK, at=NOON)
+    later = services.borrow(
+        item=loan.item, employee=EmployeeFactory(), door=Door.KIOSK, at=NOON.replace(hour=13)
+    )
+
+    with pytest.raises(InvalidRequest) as caught:
+        services.correct_loan(loan=loan, by=manager, reason="typo", returned_at=EVENING)
+
+    assert caught.value.message == (
+        f"The corrected times overlap loan {later.pk} of the same tool (from 11/02/2026 1 p.m.)."
+    )
 
 
 def test_a_correction_needs_a_reason(loan, manager, english):

@@ -46,6 +46,18 @@ def test_reopening_a_return_leaves_the_loan_open_as_before_and_records_it(return
     assert [e.kind for e in LoanEvent.objects.order_by("pk")] == ["borrow", "return", "reopen"]
 
 
+def test_a_return_undone_by_a_manager_records_who_and_no_reason_when_none_was_given(
+    returned, manager
+):
+    services.reopen_loan(loan=returned, door=Door.ADMIN, by=manager, at=NOON)
+
+    event = LoanEvent.objects.get(kind="reopen")
+    assert (event.username, event.user, event.door) == ("manager", manager, "admin")
+    assert event.details["reason"] == ""
+    with services.lock_tool(returned.item_id) as tool:
+        assert tool.open_loan == returned  # the tool is out again, to the same person
+
+
 def test_a_return_followed_by_a_new_loan_cannot_be_reopened(returned):
     services.borrow(item=returned.item, employee=EmployeeFactory(), door=Door.API, at=NOON)
 

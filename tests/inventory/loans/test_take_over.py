@@ -70,9 +70,28 @@ def test_a_tool_lent_again_since_its_return_cannot_be_taken_over(returned, engli
     assert Loan.objects.count() == 2
 
 
-def test_the_holder_cannot_take_over_their_own_return(returned):
-    with pytest.raises(InvalidRequest):
+def test_a_take_over_by_a_manager_records_who_and_the_note(returned, manager):
+    services.take_over(
+        returned=returned,
+        employee=EmployeeFactory(),
+        door=Door.ADMIN,
+        by=manager,
+        at=LATER,
+        note="night shift",
+    )
+
+    handover = LoanEvent.objects.get(kind="handover")
+    assert (handover.username, handover.user) == ("manager", manager)
+    assert Loan.objects.open().get().note == "night shift"
+
+
+def test_the_holder_cannot_take_over_their_own_return(returned, english):
+    with pytest.raises(InvalidRequest) as caught:
         services.take_over(returned=returned, employee=returned.employee, door=Door.KIOSK)
+
+    assert caught.value.message == (
+        "The tool was returned from this person; undo the return instead."
+    )
 
     assert not Loan.objects.open().exists()
 
