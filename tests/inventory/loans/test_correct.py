@@ -145,6 +145,33 @@ def test_a_period_overlapping_another_loan_names_it_and_when_it_began(loan, mana
     )
 
 
+@pytest.mark.parametrize(
+    "other",
+    [
+        lambda loan: services.borrow(  # another tool, the same morning
+            item=ItemFactory(), employee=EmployeeFactory(), door=Door.API, at=MORNING
+        ),
+        lambda loan: services.cancel_loan(  # this tool, a loan that never happened
+            loan=services.borrow(
+                item=loan.item, employee=EmployeeFactory(), door=Door.API, at=NOON.replace(hour=11)
+            ),
+            door=Door.API,
+        ),
+        lambda loan: services.borrow(  # this tool, after the corrected return
+            item=loan.item, employee=EmployeeFactory(), door=Door.API, at=EVENING
+        ),
+    ],
+)
+def test_only_loans_of_the_same_tool_in_the_corrected_period_clash(loan, manager, other):
+    services.return_loan(loan=loan, door=Door.KIOSK, at=MORNING + datetime.timedelta(hours=1))
+    other(loan)
+
+    services.correct_loan(loan=loan, by=manager, reason="back at noon", returned_at=NOON)
+
+    loan.refresh_from_db()
+    assert loan.returned_at == NOON
+
+
 def test_a_correction_needs_a_reason(loan, manager, english):
     with pytest.raises(InvalidRequest, match="why"):
         services.correct_loan(loan=loan, by=manager, reason="  ", returned_at=NOON)
