@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from inventory.core.errors import InvalidRequest, LoanNotOpen
 from inventory.loans import services
-from inventory.loans.models import Door, LoanEvent
+from inventory.loans.models import Door, Loan, LoanEvent
 from tests.factories import EmployeeFactory, ItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +197,11 @@ def test_a_cancelled_loan_cannot_be_corrected(loan, manager, english):
     with pytest.raises(LoanNotOpen) as caught:
         services.correct_loan(loan=loan, by=manager, reason="typo", returned_at=NOON)
     assert caught.value.message == "This loan was already cancelled; nothing was changed."
+
+
+def test_a_correction_costs_a_fixed_number_of_queries(loan, manager, django_assert_num_queries):
+    # The tool and the loan locked (with its person, whom the history names), the look for a
+    # clashing loan, the update, the event, and the savepoint around them.
+    loan = Loan.objects.get(pk=loan.pk)
+    with django_assert_num_queries(7):
+        services.correct_loan(loan=loan, by=manager, reason="typo", returned_at=NOON)

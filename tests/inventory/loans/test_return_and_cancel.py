@@ -128,3 +128,11 @@ def test_a_cancelled_loan_cannot_be_returned_or_cancelled_again(loan, english):
         with pytest.raises(LoanNotOpen) as caught:
             use_case(loan=loan, door=Door.ADMIN)
         assert caught.value.message == "This loan was already cancelled; nothing was changed."
+
+
+def test_a_cancel_costs_a_fixed_number_of_queries(loan, manager, django_assert_num_queries):
+    # The tool and the loan locked (with its person, whom the history names), the update, the
+    # event, and the savepoint around them.
+    loan = Loan.objects.get(pk=loan.pk)
+    with django_assert_num_queries(6):
+        services.cancel_loan(loan=loan, door=Door.ADMIN, by=manager)
