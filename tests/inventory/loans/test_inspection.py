@@ -83,15 +83,19 @@ def test_an_ng_inside_a_larger_transaction_is_kept_when_the_caller_goes_on(megge
 
 
 @pytest.mark.parametrize("answers", [[True], [True, True, True], []])
-def test_the_answers_must_match_the_checklist(megger, answers):
-    with pytest.raises(InvalidRequest):
+def test_the_answers_must_match_the_checklist(megger, answers, english):
+    with pytest.raises(InvalidRequest) as caught:
         borrow(megger, answers=answers)
+    assert caught.value.message == (
+        "Answer each of the 2 checks, in order: Cable undamaged / Zero checked."
+    )
     assert not Inspection.objects.exists()
 
 
-def test_answers_for_a_tool_without_a_checklist_are_refused():
-    with pytest.raises(InvalidRequest):
+def test_answers_for_a_tool_without_a_checklist_are_refused(english):
+    with pytest.raises(InvalidRequest) as caught:
         borrow(ItemFactory(), answers=[True])
+    assert caught.value.message == "This tool has no checklist to answer."
 
 
 def test_a_tool_out_on_loan_is_not_checked_by_someone_else(megger):
