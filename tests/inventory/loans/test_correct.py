@@ -141,7 +141,7 @@ def test_a_period_overlapping_another_loan_names_it_and_when_it_began(loan, mana
         services.correct_loan(loan=loan, by=manager, reason="typo", returned_at=EVENING)
 
     assert caught.value.message == (
-        f"The corrected times overlap loan {later.pk} of the same tool (from 11/02/2026 1 p.m.)."
+        f"The corrected times overlap loan {later.pk} of the same tool (from 11/02/2026 13:00)."
     )
 
 

@@ -2,6 +2,7 @@
 refuses the borrow, keeps the record and sends the tool to maintenance."""
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -17,6 +18,7 @@ from inventory.core.errors import (
 from inventory.items.models import Item
 from inventory.loans import services
 from inventory.loans.models import Door, Inspection, Loan, LoanEvent
+from kiosk import actions
 from tests.factories import CategoryFactory, EmployeeFactory, ItemFactory, take_over_from_holder
 
 pytestmark = pytest.mark.django_db
@@ -98,13 +100,43 @@ def test_answers_for_a_tool_without_a_checklist_are_refused(english):
     assert caught.value.message == "This tool has no checklist to answer."
 
 
-def test_a_tool_out_on_loan_is_not_checked_by_someone_else(megger):
-    borrow(megger, answers=[True, True])
-    with pytest.raises(ItemOnLoan):
+def test_a_tool_out_on_loan_is_not_checked_by_someone_else(megger, english):
+    at = datetime.datetime(2026, 11, 24, 9, 30, tzinfo=datetime.UTC)
+    borrow(megger, EmployeeFactory(name="Sato", code="E0007"), answers=[True, True], at=at)
+    with pytest.raises(ItemOnLoan) as caught:
         borrow(megger, answers=[False, False])
+    assert caught.value.message == (
+        "Megger (MG0001) is already on loan to Sato (E0007) since 11/24/2026 18:30. Ask them to "
+        "return it first, or tap it at a kiosk to return it and press “Take over”."
+    )
     assert Inspection.objects.count() == 1
     megger.refresh_from_db()
     assert megger.status == Item.Status.AVAILABLE
+
+
+def test_an_inspection_records_where_by_whom_and_for_whom_as_they_were(megger, manager):
+    station, _token, _code = actions.create_station(name="Crib 2")
+    person = EmployeeFactory(name="Sato", code="E0007")
+    with services.lock_tool(megger.pk) as tool:
+        tool.inspect(person, answers=[True, False], door=Door.KIOSK, by=manager, station=station)
+
+    inspection = Inspection.objects.get()
+    assert (
+        inspection.username,
+        inspection.station,
+        inspection.station_name,
+        inspection.employee_code,
+        inspection.employee_name,
+        inspection.passed,
+    ) == ("manager", station, "Crib 2", "E0007", "Sato", False)
+
+
+def test_an_inspection_without_a_user_or_station_records_neither(megger):
+    with services.lock_tool(megger.pk) as tool:
+        tool.inspect(EmployeeFactory(), answers=[True, True], door=Door.API)
+
+    inspection = Inspection.objects.get()
+    assert (inspection.username, inspection.station, inspection.station_name) == ("", None, "")
 
 
 def test_a_passed_check_is_undone_with_a_borrow_another_rule_refuses(megger, settings):
