@@ -77,6 +77,23 @@ def test_a_person_at_the_limit_is_refused_with_the_limit_and_what_they_hold(sett
     assert Loan.objects.open().filter(employee=person).count() == 2
 
 
+@pytest.mark.parametrize(
+    ("held", "named"),
+    [(3, "Tool 1, Tool 2, Tool 3"), (4, "Tool 1, Tool 2, Tool 3, …")],
+)
+def test_a_refusal_names_three_of_the_tools_held_at_most(settings, english, held, named):
+    """A kiosk screen has room for a line, not a list."""
+    settings.LOAN_LIMIT_PER_PERSON = held
+    person = EmployeeFactory(name="Sato")
+    for n in range(1, held + 1):  # named in the order they fall due
+        lend(ItemFactory(name=f"Tool {n}"), person, due_at=MORNING + datetime.timedelta(hours=n))
+
+    with pytest.raises(LimitReached) as refused:
+        lend(ItemFactory(), person)
+
+    assert f"Sato holds {held} tools ({named}) and may hold" in refused.value.message
+
+
 def test_a_returned_tool_frees_a_place_under_the_limit(settings):
     settings.LOAN_LIMIT_PER_PERSON = 1
     person = EmployeeFactory()
