@@ -40,6 +40,13 @@ def test_damage_marks_the_return_sends_the_tool_to_maintenance_and_records_who_s
     assert event.employee_code == returned.employee.code  # whose loan it was
 
 
+def test_damage_recorded_by_a_manager_in_the_admin_names_the_manager(returned, manager):
+    services.report_damage(loan=returned, door=Door.ADMIN, by=manager, at=NOON)
+
+    event = LoanEvent.objects.get(kind="damage")
+    assert (event.username, event.door, event.at, event.details) == ("manager", "admin", NOON, {})
+
+
 def test_a_retired_tool_reported_damaged_stays_retired(returned):
     Item.objects.filter(pk=returned.item_id).update(status="retired")
 
