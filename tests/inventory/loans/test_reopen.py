@@ -58,6 +58,16 @@ def test_a_return_undone_by_a_manager_records_who_and_no_reason_when_none_was_gi
         assert tool.open_loan == returned  # the tool is out again, to the same person
 
 
+def test_a_cancelled_loan_has_no_return_to_undo():
+    loan = services.borrow(item=ItemFactory(), employee=EmployeeFactory(), door=Door.KIOSK)
+    services.cancel_loan(loan=loan, door=Door.KIOSK)
+
+    with pytest.raises(ToolLentSince):
+        services.reopen_loan(loan=loan, door=Door.KIOSK)
+
+    assert not LoanEvent.objects.filter(kind="reopen").exists()
+
+
 def test_a_return_followed_by_a_new_loan_cannot_be_reopened(returned):
     services.borrow(item=returned.item, employee=EmployeeFactory(), door=Door.API, at=NOON)
 

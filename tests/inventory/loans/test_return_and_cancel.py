@@ -7,6 +7,7 @@ from inventory.core.errors import LoanNotOpen
 from inventory.items.models import Item
 from inventory.loans import services
 from inventory.loans.models import Door, Loan, LoanEvent
+from kiosk import actions
 from tests.factories import EmployeeFactory, ItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,25 @@ def test_returning_closes_the_loan_and_records_it(loan, manager):
     )
     event = LoanEvent.objects.get(loan=loan, kind="return")
     assert (event.at, event.door, event.username) == (NOON, "admin", "manager")
+
+
+def test_a_return_at_a_kiosk_with_a_note_records_both(loan):
+    station, _token, _code = actions.create_station(name="Crib 2")
+
+    services.return_loan(loan=loan, door=Door.KIOSK, station=station, at=NOON, note="oily")
+
+    event = LoanEvent.objects.get(kind="return")
+    assert (event.station, event.station_name) == (station, "Crib 2")
+    assert event.details == {"condition": "ok", "note": "oily"}
+
+
+def test_taking_back_a_tool_that_is_not_out_is_refused(loan, english):
+    services.return_loan(loan=loan, door=Door.KIOSK, at=NOON)
+
+    with services.lock_tool(loan.item_id) as tool, pytest.raises(LoanNotOpen) as caught:
+        tool.take_back(door=Door.KIOSK)
+
+    assert caught.value.message == "This loan was already returned; nothing was changed."
 
 
 def test_a_returned_tool_can_be_borrowed_again(loan):
