@@ -661,6 +661,7 @@ def test_a_return_says_from_whom_and_for_how_long_and_is_recorded_against_its_lo
 
     assert result.message == "Wrench returned from Alice after 7 min."
     assert ScanEvent.objects.get(id=result.id).loan == loan
+    assert LoanEvent.objects.get(kind="return").details == {"condition": "ok"}
 
 
 @pytest.mark.parametrize(

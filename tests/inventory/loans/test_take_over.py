@@ -39,7 +39,7 @@ def test_lends_the_returned_tool_to_the_taker_as_a_handover_from_its_holder(retu
 
     loan = services.take_over(returned=returned, employee=taker, door=Door.KIOSK, at=LATER)
 
-    assert (loan.employee, loan.borrowed_at, loan.is_open) == (taker, LATER, True)
+    assert (loan.employee, loan.borrowed_at, loan.is_open, loan.note) == (taker, LATER, True, "")
     assert Loan.objects.open().get().pk == loan.pk
     kinds = list(LoanEvent.objects.order_by("pk").values_list("kind", "employee_code", "details"))
     assert kinds == [
