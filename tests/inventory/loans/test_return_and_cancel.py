@@ -125,6 +125,16 @@ def test_cancelling_ends_the_loan_without_a_return_and_keeps_the_reason(loan, ma
     assert Loan.objects.open().count() == 0
 
 
+def test_a_returned_loan_cannot_be_cancelled(loan, english):
+    services.return_loan(loan=loan, door=Door.KIOSK, at=NOON)
+
+    with pytest.raises(LoanNotOpen) as caught:
+        services.cancel_loan(loan=loan, door=Door.ADMIN)
+
+    assert caught.value.message == "This loan was already returned; nothing was changed."
+    assert Loan.objects.get(pk=loan.pk).cancelled_at is None
+
+
 def test_a_cancel_without_a_reason_records_none(loan):
     services.cancel_loan(loan=loan, door=Door.KIOSK)
     assert LoanEvent.objects.get(kind="cancel").details == {"reason": ""}
