@@ -3,9 +3,11 @@
 import threading
 from collections import Counter
 
-from django.db import connection
+import pytest
+from django.db import connection, transaction
 
 from inventory.core.errors import DomainError
+from inventory.employees.models import Employee
 from inventory.loans import services
 from inventory.loans.models import Door, Loan, LoanEvent
 from tests.factories import EmployeeFactory, ItemFactory
@@ -86,3 +88,42 @@ def test_one_person_borrowing_at_twenty_kiosks_at_once_stays_within_the_limit(po
 
     assert outcomes == Counter({"ok": 3, "LIMIT_REACHED": THREADS - 3})
     assert Loan.objects.open().filter(employee=person).count() == 3
+
+
+@pytest.mark.parametrize(
+    "undo",
+    [
+        lambda loan: services.cancel_loan(loan=loan, door=Door.ADMIN),
+        lambda loan: services.correct_loan(
+            loan=loan, by=None, reason="forgot", returned_at=loan.borrowed_at
+        ),
+    ],
+    ids=["cancel", "correct"],
+)
+def test_undoing_a_loan_locks_the_loan_not_its_person(postgres, undo):
+    """A borrow by the same person at another door locks their row while it counts what they
+    hold; cancelling or correcting one of their loans reads the person but must not wait."""
+    person = EmployeeFactory()
+    loan = services.borrow(item=ItemFactory(), employee=person, door=Door.KIOSK)
+    held, release = threading.Event(), threading.Event()
+
+    def borrow_elsewhere():
+        with transaction.atomic():
+            Employee.objects.select_for_update().get(pk=person.pk)
+            held.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    other = threading.Thread(target=borrow_elsewhere)
+    other.start()
+    try:
+        assert held.wait(timeout=30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")  # waiting would be an error
+            undo(loan)
+    finally:
+        release.set()
+        other.join()
+
+    assert not Loan.objects.open().filter(pk=loan.pk).exists()
