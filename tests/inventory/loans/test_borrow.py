@@ -38,6 +38,8 @@ def test_borrowing_opens_a_loan_and_records_who_what_and_when():
     assert (event.kind, event.at, event.door) == ("borrow", MORNING, "kiosk")
     assert (event.item_code, event.item_name) == ("TO0001", "トルクレンチ")
     assert (event.employee_code, event.employee_name) == ("E0001", "山田 太郎")
+    # Lent by no one logged in and at no station: the event says neither.
+    assert (event.user, event.username, event.station, event.station_name) == (None, "", None, "")
 
 
 def test_history_keeps_the_names_of_the_time_after_a_rename():
@@ -110,15 +112,17 @@ def test_an_explicit_due_time_wins():
     assert loan.due_at == due
 
 
-def test_refuses_a_due_time_before_the_borrow():
-    with pytest.raises(InvalidRequest):
+@pytest.mark.parametrize("before", [datetime.timedelta(minutes=1), datetime.timedelta(0)])
+def test_refuses_a_due_time_not_after_the_borrow(english, before):
+    with pytest.raises(InvalidRequest) as caught:
         services.borrow(
             item=ItemFactory(),
             employee=EmployeeFactory(),
             door=Door.API,
             at=MORNING,
-            due_at=MORNING - datetime.timedelta(minutes=1),
+            due_at=MORNING - before,
         )
+    assert caught.value.message == "The due time must be later than the time of borrowing."
     assert not Loan.objects.exists()
 
 
