@@ -40,6 +40,13 @@ def test_a_tap_from_an_earlier_boot_keeps_the_wall_time_it_was_read_at(outbox):
     assert payload["events"][0]["read_at"] == "2026-03-01T08:00:00.000000Z"
 
 
+def test_a_tap_without_a_boot_time_then_or_now_keeps_its_wall_time():
+    """A tap stored by an agent without a boot id, or sent by one that lost it."""
+    boot = BootTime("boot-1", 20.0)
+    assert clock.dated(STALE, None, REAL, boot) == STALE
+    assert clock.dated(STALE, boot, REAL, None) == STALE
+
+
 def test_the_age_of_a_waiting_tap_does_not_jump_with_the_clock(outbox):
     outbox.add("04A1B2C3", STALE, BootTime("boot-1", 20.0))
 
