@@ -101,7 +101,9 @@ def test_refuses_an_employee_who_is_not_active(english, status):
     with pytest.raises(EmployeeNotActive) as caught:
         services.borrow(item=ItemFactory(), employee=employee, door=Door.API)
     assert caught.value.code == "EMPLOYEE_NOT_ACTIVE"
-    assert employee.get_status_display().lower() in caught.value.message
+    assert caught.value.message.startswith(
+        f"{employee} is {employee.get_status_display().lower()} and cannot borrow tools."
+    )
 
 
 def test_an_explicit_due_time_wins():

@@ -5,6 +5,8 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inventory.core.errors import (
     CalibrationExpired,
@@ -94,6 +96,21 @@ def test_a_refusal_names_three_of_the_tools_held_at_most(settings, english, held
     assert f"Sato holds {held} tools ({named}) and may hold" in refused.value.message
 
 
+def test_what_a_person_holds_is_read_in_one_query_however_much_it_is(settings):
+    """The limit and the overdue block read the person's loans with their tools at once."""
+    settings.LOAN_LIMIT_PER_PERSON = 10
+    settings.LOAN_BLOCK_WHEN_OVERDUE = True
+    counts = []
+    for held in (1, 4):
+        person = EmployeeFactory()
+        for _ in range(held):
+            lend(ItemFactory(), person)
+        with CaptureQueriesContext(connection) as queries:
+            lend(ItemFactory(), person)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
 def test_a_returned_tool_frees_a_place_under_the_limit(settings):
     settings.LOAN_LIMIT_PER_PERSON = 1
     person = EmployeeFactory()
@@ -164,6 +181,22 @@ def test_the_block_ignores_loans_that_are_not_due_yet(settings):
     assert lend(ItemFactory(), person).is_open
 
 
+def test_a_loan_due_this_very_moment_is_not_overdue_yet(settings):
+    settings.LOAN_BLOCK_WHEN_OVERDUE = True
+    person = EmployeeFactory()
+    services.borrow(
+        item=ItemFactory(),
+        employee=person,
+        door=Door.API,
+        at=MORNING,
+        due_at=MORNING.replace(hour=12),
+    )
+    later = services.borrow(
+        item=ItemFactory(), employee=person, door=Door.API, at=MORNING.replace(hour=12)
+    )
+    assert later.is_open
+
+
 # Qualifications.
 
 
@@ -194,11 +227,16 @@ def test_a_person_holding_the_qualification_borrows_while_it_is_valid(torque_too
 
 def test_an_expired_qualification_is_refused_with_the_day_it_ran_out(torque_tool, english):
     held = HeldQualificationFactory(
-        qualification=torque_tool_qualification(), expires_on=TODAY - datetime.timedelta(days=1)
+        qualification=torque_tool_qualification(),
+        expires_on=TODAY - datetime.timedelta(days=1),
+        employee__name="Sato",
     )
     with pytest.raises(NotQualified) as refused:
         lend(torque_tool, held.employee)
-    assert "expired on 11/23/2026" in refused.value.message
+    assert refused.value.message == (
+        "Sato may not borrow TW 50: the qualification “Torque tools, trained” expired on "
+        "11/23/2026. Ask a manager to record it again once renewed."
+    )
 
 
 def torque_tool_qualification():
