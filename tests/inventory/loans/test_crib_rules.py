@@ -96,16 +96,16 @@ def test_a_refusal_names_three_of_the_tools_held_at_most(settings, english, held
     assert f"Sato holds {held} tools ({named}) and may hold" in refused.value.message
 
 
-def test_what_a_person_holds_is_read_in_one_query_however_much_it_is(settings):
+def test_a_refusal_reads_what_a_person_holds_in_one_query_however_much_it_is(settings):
     """The limit and the overdue block read the person's loans with their tools at once."""
-    settings.LOAN_LIMIT_PER_PERSON = 10
     settings.LOAN_BLOCK_WHEN_OVERDUE = True
     counts = []
     for held in (1, 4):
+        settings.LOAN_LIMIT_PER_PERSON = held
         person = EmployeeFactory()
         for _ in range(held):
             lend(ItemFactory(), person)
-        with CaptureQueriesContext(connection) as queries:
+        with CaptureQueriesContext(connection) as queries, pytest.raises(LimitReached):
             lend(ItemFactory(), person)
         counts.append(len(queries))
     assert counts[0] == counts[1]
