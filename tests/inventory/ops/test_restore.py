@@ -2,6 +2,7 @@ import builtins
 import datetime
 import hashlib
 import sqlite3
+import subprocess
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +20,7 @@ from tests.inventory.ops.archives import (
     live_stats,
     make_backup,
     manifest_of,
+    read_members,
     rewrite,
     without_the_restores_writes,
 )
@@ -68,7 +70,35 @@ def test_a_safety_backup_of_the_current_data_is_taken_first(crib, capsys, folder
     assert not Item.objects.filter(code="AFTER-BACKUP").exists()
     (safety,) = (folders / "backups").glob("toolcrib-pre-restore-*.tar.gz")
     assert manifest_of(safety)["tables"]["items_item"]["rows"] == Item.objects.count() + 1
-    assert RestoreRun.objects.get().safety_backup == str(safety)
+    run = RestoreRun.objects.get()
+    assert (run.archive, run.safety_backup, run.restored_by) == (
+        str(archive),
+        str(safety),
+        "manage.py restore",
+    )
+
+
+# What each database does between the safety backup and the comparison (databases.py).
+SWITCHING = {
+    "sqlite": [
+        "Checking the restored database before switching to it…",
+        "Switching the live database to the restored copy…",
+    ],
+    "postgresql": ["Converting the dump to SQL…", "Restoring in one transaction…"],
+}
+
+
+def test_a_restore_tells_the_operator_each_step_as_it_goes(crib, capsys):
+    archive = make_backup(capsys)
+
+    restore(archive)
+
+    assert capsys.readouterr().err.splitlines() == [
+        f"Verifying {archive.name}…",
+        "Taking a safety backup of the current database…",
+        *SWITCHING[connection.vendor],
+        "Comparing the restored tables with the manifest…",
+    ]
 
 
 def flip_a_byte(members):
@@ -277,3 +307,175 @@ def test_a_restore_asks_the_kiosks_in_use_for_their_taps_since_the_archive(crib,
     assert (replay.archive_taken_at, replay.since) == (taken, taken - replays.MARGIN)
     assert [part.station for part in replay.stations.filter(expected=True)] == [crib["station"]]
     assert "asked, at their next heartbeat, for the taps" in capsys.readouterr().out
+
+
+def refused(archive) -> str:
+    with pytest.raises(CommandError) as refusal:
+        restore(archive)
+    return str(refusal.value)
+
+
+def test_a_restore_refused_for_foreign_tables_names_at_most_five_and_restores_nothing(
+    crib, capsys, folders
+):
+    def plant(manifest):
+        for name in ["zz_a" + "x" * 70, *(f"zz_foreign_{n}" for n in range(1, 6))]:
+            manifest["tables"][name] = {"rows": 0, "sha256": "0" * 64}
+
+    archive = rewrite(make_backup(capsys), folders / "foreign.tar.gz", manifest=plant)
+    before = live_stats()
+
+    assert refused(archive) == (
+        "foreign.tar.gz lists tables this project does not have ('zz_a" + "x" * 60 + "', "
+        "'zz_foreign_1', 'zz_foreign_2', 'zz_foreign_3', 'zz_foreign_4'): refusing it. "
+        "Nothing was restored."
+    )
+    assert live_stats() == before
+    assert not list((folders / "backups").glob("toolcrib-pre-restore-*"))
+
+
+def a_list(manifest):
+    manifest["tables"] = sorted(manifest["tables"])
+
+
+def a_number_for_a_table(manifest):
+    manifest["tables"]["loans_loan"] = 2
+
+
+def rows_in_words(manifest):
+    manifest["tables"]["loans_loan"]["rows"] = "2"
+
+
+@pytest.mark.parametrize("malformed", [a_list, a_number_for_a_table, rows_in_words])
+def test_a_manifest_whose_table_list_is_malformed_is_refused_before_anything_is_touched(
+    crib, capsys, folders, malformed
+):
+    archive = rewrite(make_backup(capsys), folders / "odd.tar.gz", manifest=malformed)
+    before = live_stats()
+
+    assert refused(archive) == "odd.tar.gz: its manifest's table list is malformed."
+    assert live_stats() == before
+    assert not list((folders / "backups").glob("toolcrib-pre-restore-*"))
+
+
+def files_under(root) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+MANUAL = {"manual.pdf": b"%PDF-1.7 calibration manual"}
+
+
+def test_a_new_server_gets_the_media_folder_its_subfolders_and_their_files(
+    crib, capsys, folders, settings
+):
+    photo = folders / "media" / "items" / "2026" / "photo.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"a photo")
+    archive = make_backup(capsys)
+    # The new server's data folder is not there yet either.
+    settings.MEDIA_ROOT = folders / "new-server" / "data" / "media"
+
+    restore(archive)
+
+    assert files_under(settings.MEDIA_ROOT) == {**MANUAL, "items/2026/photo.jpg": b"a photo"}
+    assert [p.name for p in settings.MEDIA_ROOT.parent.iterdir()] == ["media"]
+    assert "2 media files" in capsys.readouterr().out
+
+
+def test_what_an_interrupted_restore_left_beside_the_media_folder_is_cleared(crib, capsys, folders):
+    archive = make_backup(capsys)
+    staged, previous = folders / ".media-restoring", folders / ".media-previous"
+    for leftover in staged, previous:
+        leftover.mkdir()
+        (leftover / "half-moved.jpg").write_bytes(b"from the interrupted restore")
+
+    restore(archive)
+
+    assert files_under(folders / "media") == MANUAL
+    assert not staged.exists()
+    assert not previous.exists()
+
+
+def test_an_archive_without_media_files_leaves_the_media_folder_empty(crib, capsys, folders):
+    (folders / "media" / "manual.pdf").unlink()
+    archive = make_backup(capsys)
+    (folders / "media" / "uploaded-after-the-backup.jpg").write_bytes(b"a newer photo")
+
+    restore(archive)
+
+    assert files_under(folders / "media") == {}
+    assert (folders / "media").is_dir()
+    assert not (folders / ".media-previous").exists()
+
+
+def drop_every_table():
+    """What a new server's database is before its first `migrate`."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            return
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'DROP TABLE "{table}"')
+        cursor.execute("PRAGMA foreign_keys = ON")
+
+
+def test_a_new_servers_empty_database_is_restored_without_a_safety_backup(crib, capsys, folders):
+    archive = make_backup(capsys)
+    drop_every_table()
+
+    restore(archive)
+
+    restored = live_stats()
+    expected = manifest_of(archive)["tables"]
+    assert without_the_restores_writes(restored) == without_the_restores_writes(expected)
+    assert RestoreRun.objects.get().safety_backup == ""
+    assert not list((folders / "backups").glob("toolcrib-pre-restore-*"))
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"Verifying {archive.name}…",
+        "The current database is empty: no safety backup needed.",
+        *SWITCHING[connection.vendor],
+        "Comparing the restored tables with the manifest…",
+    ]
+    assert "The data from before the restore is in" not in captured.out
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real file system of a given size (tmpfs; mounting needs root)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+
+    def of_size(size: int):
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+            capture_output=True,
+        )
+        if result.returncode:
+            pytest.skip(f"cannot mount a small tmpfs: {result.stderr.decode().strip()}")
+        return mount
+
+    yield of_size
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_safety_backup_that_runs_out_of_disk_stops_the_restore_before_it_starts(
+    crib, capsys, folders, settings, small_disk
+):
+    archive = make_backup(capsys)
+    database = len(read_members(archive)[manifest_of(archive)["database"]["file"]])
+    # Room to unpack the archive, not for a second copy of the database beside it.
+    settings.BACKUP_DIR = small_disk(database * 3 // 2 + 16 * 1024)
+    ItemFactory(code="ONLY-IN-THE-LIVE-DATA")
+    before = live_stats()
+
+    message = refused(archive)
+
+    assert message.startswith("The safety backup failed, so nothing was restored: ")
+    assert "disk is full" in message or "No space left on device" in message
+    after = live_stats()
+    assert after.pop("ops_backuprun")["rows"] == before.pop("ops_backuprun")["rows"] + 1  # failed
+    assert after == before
+    assert list(settings.BACKUP_DIR.iterdir()) == []
+    assert files_under(folders / "media") == MANUAL
