@@ -3,6 +3,7 @@ import datetime
 import hashlib
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -65,9 +66,14 @@ def test_backup_wipe_restore_gives_back_every_table_exactly(crib, capsys, folder
     assert without_the_restores_writes(restored) == without_the_restores_writes(expected)
     assert Loan.objects.get(pk=crib["open_loan"].pk).returned_at is None
     assert (folders / "media" / "manual.pdf").read_bytes() == b"%PDF-1.7 calibration manual"
-    out = capsys.readouterr().out
-    assert f"Restored {archive.name}" in out
-    assert "toolcrib-pre-restore-" in out
+    out = capsys.readouterr().out.splitlines()
+    rows = sum(table["rows"] for table in expected.values())
+    assert out[0] == (
+        f"Restored {archive.name} (taken {manifest_of(archive)['created_at']}): "
+        f"{len(expected)} tables, {rows} rows, 1 media files."
+    )
+    assert out[1].startswith("The data from before the restore is in ")
+    assert "toolcrib-pre-restore-" in out[1]
 
 
 def test_a_safety_backup_of_the_current_data_is_taken_first(crib, capsys, folders):
@@ -561,3 +567,33 @@ def test_restore_archive_refuses_an_unsigned_archive_unless_told_to_trust_it(cri
     assert progress[0] == "Verifying old.tar.gz…"
     assert not [line for line in progress if "WARNING" in line]
     assert RestoreRun.objects.get().restored_by == ""  # no operator named
+
+
+def test_sqlite_refuses_a_corrupt_database_file_naming_what_its_check_found(tmp_path):
+    """Runs on any test database: the live database here is a file of its own. The archived
+    file opens and reads, but an index no longer matches its table (as a bad sector leaves it):
+    only SQLite's integrity check tells."""
+    live_path, corrupt_path = tmp_path / "live.sqlite3", tmp_path / "corrupt.sqlite3"
+    with closing(sqlite3.connect(live_path)) as live:
+        live.execute("CREATE TABLE t (x TEXT)")
+        live.execute("INSERT INTO t VALUES ('old')")
+        live.commit()
+    with closing(sqlite3.connect(corrupt_path)) as corrupt:
+        corrupt.executescript(
+            "CREATE TABLE t (x TEXT); CREATE INDEX t_x ON t (x);"
+            "INSERT INTO t VALUES ('a'), ('b'), ('c');"
+            "PRAGMA writable_schema = ON;"
+            "UPDATE sqlite_master SET sql = 'CREATE INDEX t_x ON t (x DESC)' WHERE name = 't_x';"
+        )
+    database = databases.Sqlite(SimpleNamespace(settings_dict={"NAME": live_path}))
+
+    with pytest.raises(databases.DatabaseError) as drilled:
+        database.drill(corrupt_path, tmp_path, progress=print)
+    with pytest.raises(databases.DatabaseError) as restored:
+        database.restore(corrupt_path, {"t": {"rows": 3, "sha256": None}}, progress=print)
+
+    found = "row 1 missing from index t_x"
+    assert str(drilled.value) == f"The restored database is corrupt: {found}"
+    assert str(restored.value) == f"The archived database is corrupt: {found}"
+    with closing(sqlite3.connect(live_path)) as live:
+        assert live.execute("SELECT x FROM t").fetchall() == [("old",)]
