@@ -16,7 +16,7 @@ from django.utils import translation
 from inventory.items.models import Item
 from inventory.loans.models import Loan
 from inventory.ops.backups import databases
-from inventory.ops.backups.restore import RestoreError, restore_archive
+from inventory.ops.backups.restore import RestoreError, record_restore, restore_archive
 from inventory.ops.models import RestoreRun
 from kiosk import replays
 from tests.factories import ItemFactory
@@ -597,3 +597,14 @@ def test_sqlite_refuses_a_corrupt_database_file_naming_what_its_check_found(tmp_
     assert str(restored.value) == f"The archived database is corrupt: {found}"
     with closing(sqlite3.connect(live_path)) as live:
         assert live.execute("SELECT x FROM t").fetchall() == [("old",)]
+
+
+def test_a_restore_recorded_by_hand_names_no_safety_backup_and_no_operator_unless_given(db):
+    """The admin lists each restore's safety backup: after a point-in-time restore made with
+    other tools (manage.py record_restore) there is none to show."""
+    taken = datetime.datetime(2026, 11, 24, 7, 59, tzinfo=datetime.UTC)
+
+    run = record_restore(archive="point-in-time restore", taken_at=taken)
+
+    assert (run.archive, run.archive_created_at) == ("point-in-time restore", taken)
+    assert (run.safety_backup, run.restored_by) == ("", "")
