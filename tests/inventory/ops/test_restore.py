@@ -170,7 +170,31 @@ def test_a_refusal_is_said_in_the_servers_language_japanese_by_default(crib, cap
         restore(archive)
 
 
-def test_an_archive_from_newer_code_is_refused_before_anything_is_touched(crib, capsys, folders):
+def test_an_archive_from_newer_code_is_refused_naming_five_of_its_migrations(crib, capsys, folders):
+    future = [f"99{n}_from_the_future" for n in range(1, 7)]
+    with connection.cursor() as cursor:
+        for name in future:
+            cursor.execute(
+                "INSERT INTO django_migrations (app, name, applied) "
+                "VALUES ('loans', %s, CURRENT_TIMESTAMP)",
+                [name],
+            )
+    archive = make_backup(capsys)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE name LIKE '99%_from_the_future'")
+    before = live_stats()
+
+    assert refused(archive) == (
+        f"{archive.name} was written by a newer version of Toolcrib (migrations this code does "
+        "not have: loans.991_from_the_future, loans.992_from_the_future, "
+        "loans.993_from_the_future, loans.994_from_the_future, loans.995_from_the_future…). "
+        "Upgrade this installation to that version first, then restore."
+    )
+    assert live_stats() == before
+    assert not list((folders / "backups").glob("toolcrib-pre-restore-*"))
+
+
+def test_an_archive_from_one_migration_ahead_names_it_without_an_ellipsis(crib, capsys):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO django_migrations (app, name, applied) "
@@ -179,13 +203,33 @@ def test_an_archive_from_newer_code_is_refused_before_anything_is_touched(crib, 
     archive = make_backup(capsys)
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM django_migrations WHERE name = '9999_from_the_future'")
+
+    assert "(migrations this code does not have: loans.9999_from_the_future). " in refused(archive)
+
+
+def test_an_archive_from_another_database_vendor_is_refused_saying_what_to_do(
+    crib, capsys, folders
+):
+    archive = other_vendor(make_backup(capsys), folders)
+    here = connection.vendor
+    there = "postgresql" if here == "sqlite" else "sqlite"
+
+    assert refused(archive) == (
+        f"vendor.tar.gz holds a {there} database but this server runs on {here}. Restore it on "
+        "a server configured like the one it came from (DATABASE_URL); moving between database "
+        "vendors is not a restore."
+    )
+
+
+def test_an_archive_whose_manifest_names_a_database_file_it_lacks_is_refused(crib, capsys, folders):
+    def elsewhere(manifest):
+        manifest["database"]["file"] = "database.elsewhere"
+
+    archive = rewrite(make_backup(capsys), folders / "nodb.tar.gz", manifest=elsewhere)
     before = live_stats()
 
-    with pytest.raises(CommandError, match=r"newer version .* loans\.9999_from_the_future"):
-        restore(archive)
-
+    assert refused(archive) == "nodb.tar.gz has no database file."
     assert live_stats() == before
-    assert not list((folders / "backups").glob("toolcrib-pre-restore-*"))
 
 
 def test_saying_no_at_the_prompt_changes_nothing(crib, capsys, monkeypatch):
