@@ -4,6 +4,7 @@ import sqlite3
 import stat
 import tarfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -165,3 +166,12 @@ def test_an_old_pg_dump_is_refused_with_what_to_install(postgres, crib, tmp_path
 
     with pytest.raises(CommandError, match=r"pg_dump is version 9 .* install postgresql-client-"):
         call_command("backup")
+
+
+def test_a_database_other_than_sqlite_or_postgresql_is_refused_naming_it():
+    mysql = SimpleNamespace(vendor="mysql", settings_dict={})
+
+    with pytest.raises(databases.DatabaseError) as refused:
+        databases.for_connection(mysql)
+
+    assert str(refused.value) == "Backups support SQLite and PostgreSQL, not mysql."
