@@ -194,17 +194,23 @@ def test_an_archive_from_newer_code_is_refused_naming_five_of_its_migrations(cri
     assert not list((folders / "backups").glob("toolcrib-pre-restore-*"))
 
 
-def test_an_archive_from_one_migration_ahead_names_it_without_an_ellipsis(crib, capsys):
+def test_an_archive_from_five_migrations_ahead_names_them_all_without_an_ellipsis(crib, capsys):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO django_migrations (app, name, applied) "
-            "VALUES ('loans', '9999_from_the_future', CURRENT_TIMESTAMP)"
-        )
+        for n in range(1, 6):
+            cursor.execute(
+                "INSERT INTO django_migrations (app, name, applied) "
+                "VALUES ('loans', %s, CURRENT_TIMESTAMP)",
+                [f"99{n}_from_the_future"],
+            )
     archive = make_backup(capsys)
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM django_migrations WHERE name = '9999_from_the_future'")
+        cursor.execute("DELETE FROM django_migrations WHERE name LIKE '99%_from_the_future'")
 
-    assert "(migrations this code does not have: loans.9999_from_the_future). " in refused(archive)
+    assert (
+        "(migrations this code does not have: loans.991_from_the_future, "
+        "loans.992_from_the_future, loans.993_from_the_future, loans.994_from_the_future, "
+        "loans.995_from_the_future). "
+    ) in refused(archive)
 
 
 def test_an_archive_from_another_database_vendor_is_refused_saying_what_to_do(
