@@ -487,7 +487,17 @@ def drop_every_table():
         cursor.execute("PRAGMA foreign_keys = ON")
 
 
-def test_a_new_servers_empty_database_is_restored_without_a_safety_backup(crib, capsys, folders):
+@pytest.fixture
+def tables_back():
+    """Should the restore fail, the next tests still find the tables."""
+    yield
+    if "django_migrations" not in connection.introspection.table_names():
+        call_command("migrate", verbosity=0)
+
+
+def test_a_new_servers_empty_database_is_restored_without_a_safety_backup(
+    crib, capsys, folders, tables_back
+):
     archive = make_backup(capsys)
     drop_every_table()
 
