@@ -109,6 +109,10 @@ class Sqlite:
                     _("The restored database is corrupt: %(result)s") % {"result": result}
                 )
             return dbstats.table_stats(copy, self.vendor)
+        except sqlite3.Error as error:  # not a database at all: SQLite cannot even read it
+            raise DatabaseError(
+                _("The restored database is corrupt: %(result)s") % {"result": error}
+            ) from None
         finally:
             original.close()
             copy.close()

@@ -4,6 +4,7 @@ import sqlite3
 import stat
 import tarfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -68,8 +69,13 @@ def test_progress_is_shown_when_asked_and_the_path_stays_last(crib, capsys):
     call_command("backup", verbosity=2)
     captured = capsys.readouterr()
 
-    assert "Dumping the" in captured.err
-    assert captured.out.strip().splitlines()[-1].endswith(".tar.gz")
+    path = captured.out.strip().splitlines()[-1]
+    assert path.endswith(".tar.gz")
+    assert captured.err.splitlines() == [
+        f"Dumping the {connection.vendor} database…",
+        "Counting rows…",
+        f"Writing {path} (1 media files)…",
+    ]
 
 
 def test_retention_keeps_exactly_n_archives_and_never_safety_backups(crib, capsys, folders):
@@ -143,7 +149,7 @@ def test_a_database_error_while_dumping_is_recorded_too(crib, folders, monkeypat
         call_command("backup")
     run = BackupRun.objects.get()
     assert not run.succeeded
-    assert "database or disk is full" in run.error
+    assert run.error == "The backup stopped: database or disk is full"
 
 
 def test_keep_must_be_positive(db):
@@ -160,3 +166,12 @@ def test_an_old_pg_dump_is_refused_with_what_to_install(postgres, crib, tmp_path
 
     with pytest.raises(CommandError, match=r"pg_dump is version 9 .* install postgresql-client-"):
         call_command("backup")
+
+
+def test_a_database_other_than_sqlite_or_postgresql_is_refused_naming_it():
+    mysql = SimpleNamespace(vendor="mysql", settings_dict={})
+
+    with pytest.raises(databases.DatabaseError) as refused:
+        databases.for_connection(mysql)
+
+    assert str(refused.value) == "Backups support SQLite and PostgreSQL, not mysql."

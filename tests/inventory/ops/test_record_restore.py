@@ -19,6 +19,7 @@ def test_a_point_in_time_restore_asks_the_kiosks_for_their_taps_since_that_momen
     run = RestoreRun.objects.get()
     moment = datetime.datetime(2026, 11, 24, 7, 59, tzinfo=datetime.UTC)  # 16:59 in Tokyo
     assert (run.archive, run.archive_created_at) == ("point-in-time restore", moment)
+    assert (run.safety_backup, run.restored_by) == ("", "manage.py record_restore")
     assert run.replay.since == moment - replays.MARGIN
     assert "2026-11-24T16:54:00+09:00" in capsys.readouterr().out
 

@@ -1,7 +1,12 @@
+import hashlib
+import json
+import re
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from inventory.ops.backups.restore import RestoreError, verify_archive
 from tests.inventory.ops.archives import live_stats, make_backup, rewrite
 
 # These tests read the messages' words: in English (the default language is Japanese).
@@ -77,3 +82,91 @@ def test_a_user_who_may_not_create_databases_is_told_what_the_drill_needs(
         monkeypatch.undo()
         with connection.cursor() as cursor:
             cursor.execute("DROP ROLE toolcrib_no_createdb")
+
+
+def scratch_line(folders) -> str:
+    """Where the drill restores to: a file in a hidden folder beside the backups (SQLite), or a
+    database of its own named after the live one (PostgreSQL)."""
+    if connection.vendor == "sqlite":
+        where = re.escape(str(folders / "backups")) + r"/\.verify-[^/]+/drill\.sqlite3"
+    else:
+        where = re.escape(connection.settings_dict["NAME"]) + "_verify_[0-9a-f]{8}"
+    return rf"Restoring into a scratch database \({where}\)…"
+
+
+def test_the_drill_tells_the_operator_each_step_and_where_it_restores(crib, capsys, folders):
+    archive = make_backup(capsys)
+
+    call_command("verify_backup", str(archive))
+
+    verifying, restoring = capsys.readouterr().err.splitlines()
+    assert verifying == f"Verifying the checksums of {archive.name}…"
+    assert re.fullmatch(scratch_line(folders), restoring)
+    assert [p.name for p in (folders / "backups").iterdir()] == [archive.name]  # scratch gone
+
+
+def test_verify_archive_refuses_an_unsigned_archive_unless_told_to_trust_it(crib, capsys, folders):
+    unsigned = rewrite(make_backup(capsys), folders / "old.tar.gz", signature="drop")
+
+    with pytest.raises(RestoreError, match=r"^old\.tar\.gz is not signed"):
+        verify_archive(path=unsigned)
+
+    progress, warnings = [], []
+    problems = verify_archive(
+        path=unsigned, trust_unsigned=True, progress=progress.append, warn=warnings.append
+    )
+
+    assert problems == []
+    assert warnings == [
+        "WARNING: old.tar.gz is not signed (it was written before backups were signed, or the "
+        "signature was removed). Trusting it anyway because of --trust-unsigned."
+    ]
+    assert progress[0] == "Verifying the checksums of old.tar.gz…"
+    assert re.fullmatch(scratch_line(folders), progress[1])
+    assert len(progress) == 2
+
+
+def test_the_drill_also_proves_an_archive_from_newer_code(crib, capsys):
+    """Checking an archive needs no code of its version: only a restore does."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO django_migrations (app, name, applied) "
+            "VALUES ('loans', '9999_from_the_future', CURRENT_TIMESTAMP)"
+        )
+    archive = make_backup(capsys)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE name = '9999_from_the_future'")
+
+    call_command("verify_backup", str(archive))
+
+    assert capsys.readouterr().out == f"{archive.name}: restores exactly as recorded.\n"
+
+
+def not_a_database(members):
+    """A signed archive whose database file is not one (written by a broken disk or tool):
+    its checksum recomputed, so only reading it can tell."""
+    manifest = json.loads(members["manifest.json"])
+    name = manifest["database"]["file"]
+    members[name] = b"not a database at all " * 200
+    manifest["files"][name] = hashlib.sha256(members[name]).hexdigest()
+    members["manifest.json"] = json.dumps(manifest).encode()
+
+
+# What each database says when the file is not a database it can read.
+UNREADABLE = {
+    "sqlite": "The restored database is corrupt: file is not a database",
+    "postgresql": (
+        "pg_restore failed: pg_restore: error: input file does not appear to be a valid archive"
+    ),
+}
+
+
+def test_an_archive_whose_database_cannot_be_read_fails_the_drill_saying_why(crib, capsys, folders):
+    archive = rewrite(make_backup(capsys), folders / "bad.tar.gz", files=not_a_database)
+
+    with pytest.raises(CommandError) as failed:
+        call_command("verify_backup", str(archive))
+
+    assert str(failed.value) == (
+        f"bad.tar.gz does not restore to what it recorded: {UNREADABLE[connection.vendor]}"
+    )
