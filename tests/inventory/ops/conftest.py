@@ -1,4 +1,5 @@
 import datetime
+import subprocess
 import uuid
 
 import pytest
@@ -50,3 +51,23 @@ def crib(transactional_db):
     make_scan(station, outcome=ScanEvent.Outcome.UNKNOWN_TAG, uid="DEADBEEF")
     ItemFactory(name="測定具 ✓ with 'quotes' and \"double\"")
     return {"station": station, "people": people, "tools": tools, "open_loan": open_loan}
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """small_disk(size): a real file system with room for `size` bytes (tmpfs; mounting needs
+    root, which CI has)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+
+    def of_size(size: int):
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+            capture_output=True,
+        )
+        if result.returncode:
+            pytest.skip(f"cannot mount a small tmpfs: {result.stderr.decode().strip()}")
+        return mount
+
+    yield of_size
+    subprocess.run(["umount", str(mount)], check=False)

@@ -2,7 +2,6 @@ import builtins
 import datetime
 import hashlib
 import sqlite3
-import subprocess
 from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
@@ -516,25 +515,6 @@ def test_a_new_servers_empty_database_is_restored_without_a_safety_backup(
         "Comparing the restored tables with the manifest…",
     ]
     assert "The data from before the restore is in" not in captured.out
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A real file system of a given size (tmpfs; mounting needs root)."""
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-
-    def of_size(size: int):
-        result = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
-            capture_output=True,
-        )
-        if result.returncode:
-            pytest.skip(f"cannot mount a small tmpfs: {result.stderr.decode().strip()}")
-        return mount
-
-    yield of_size
-    subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_a_safety_backup_that_runs_out_of_disk_stops_the_restore_before_it_starts(

@@ -21,10 +21,15 @@ def folders(settings, tmp_path):
 
 
 def databases_on_the_server():
+    """This database's drill copies (`<name>_verify_…`): other test runs sharing the server
+    make and drop databases of their own meanwhile."""
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             return set()
-        cursor.execute("SELECT datname FROM pg_database")
+        cursor.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+            [connection.settings_dict["NAME"] + "_verify_"],
+        )
         return {name for (name,) in cursor.fetchall()}
 
 
