@@ -2,7 +2,8 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from inventory.core.errors import (
     EmployeeNotActive,
@@ -14,7 +15,7 @@ from inventory.employees.models import Employee
 from inventory.items.models import Item
 from inventory.loans import services
 from inventory.loans.models import Door, Loan, LoanEvent
-from tests.factories import EmployeeFactory, ItemFactory
+from tests.factories import EmployeeFactory, ItemFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -177,3 +178,14 @@ def test_a_borrow_timed_before_the_tools_last_return_starts_at_that_return():
 
     assert late.borrowed_at == MORNING.replace(hour=11)
     assert LoanEvent.objects.get(loan=late).at == late.borrowed_at
+
+
+def test_the_persons_shift_is_read_with_the_person():
+    """The due time follows the shift: it comes in the same query as the locked person."""
+    counts = []
+    for shift in (None, ShiftFactory()):
+        employee = EmployeeFactory(shift=shift)
+        with CaptureQueriesContext(connection) as queries:
+            services.borrow(item=ItemFactory(), employee=employee, door=Door.API, at=MORNING)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -385,12 +385,24 @@ def test_only_a_manager_may_override(settings, request, who):
     assert refused.value.status == 403
 
 
-@pytest.mark.parametrize(
-    "wrong", [override("LIMIT_REACHED", reason="  "), override(), override("ITEM_ON_LOAN")]
+NAME_THE_RULES = (
+    "Name the rules to override, among: CALIBRATION_EXPIRED, NOT_QUALIFIED, HAS_OVERDUE, "
+    "LIMIT_REACHED, INSPECTION_REQUIRED."
 )
-def test_an_override_names_overridable_rules_and_says_why(manager, wrong):
-    with pytest.raises(InvalidRequest):
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (override("LIMIT_REACHED", reason="  "), "Say why the crib's rules are overridden."),
+        (override(), NAME_THE_RULES),
+        (override("ITEM_ON_LOAN"), NAME_THE_RULES),
+    ],
+)
+def test_an_override_names_overridable_rules_and_says_why(manager, english, wrong, message):
+    with pytest.raises(InvalidRequest) as refused:
         lend(ItemFactory(), EmployeeFactory(), by=manager, override=wrong)
+    assert refused.value.message == message
 
 
 def test_an_override_never_lends_a_tool_that_is_out_or_in_maintenance(manager):
