@@ -29,11 +29,12 @@ def test_borrowing_opens_a_loan_and_records_who_what_and_when():
     loan = services.borrow(item=item, employee=employee, door=Door.KIOSK, at=MORNING)
 
     assert loan.is_open
-    assert (loan.item, loan.employee, loan.borrowed_at, loan.door) == (
+    assert (loan.item, loan.employee, loan.borrowed_at, loan.door, loan.note) == (
         item,
         employee,
         MORNING,
         "kiosk",
+        "",
     )
     event = LoanEvent.objects.get(loan=loan)
     assert (event.kind, event.at, event.door) == ("borrow", MORNING, "kiosk")
@@ -60,35 +61,40 @@ def test_records_the_user_when_a_manager_lends(manager):
 
 
 def test_refuses_a_tool_already_on_loan_and_names_the_holder(english):
-    item = ItemFactory()
-    services.borrow(item=item, employee=EmployeeFactory(name="Holder Person"), door=Door.API)
+    item = ItemFactory(code="TO0009", name="Drill")
+    holder = EmployeeFactory(name="Holder Person", code="E0009")
+    services.borrow(item=item, employee=holder, door=Door.API, at=MORNING)
 
     with pytest.raises(ItemOnLoan) as caught:
         services.borrow(item=item, employee=EmployeeFactory(), door=Door.API)
 
     assert caught.value.code == "ITEM_ON_LOAN"
-    assert "Holder Person" in caught.value.message
+    assert caught.value.message.startswith(
+        "Drill (TO0009) is already on loan to Holder Person (E0009) since 11/24/2026 09:30."
+    )
     assert Loan.objects.count() == 1
 
 
 @pytest.mark.parametrize(
-    ("status", "words"),
-    [(Item.Status.MAINTENANCE, "maintenance"), (Item.Status.RETIRED, "retired")],
+    ("status", "why"),
+    [(Item.Status.MAINTENANCE, "it is in maintenance."), (Item.Status.RETIRED, "it is retired.")],
 )
-def test_refuses_a_tool_that_is_not_loanable_and_says_why(english, status, words):
-    item = ItemFactory(status=status)
+def test_refuses_a_tool_that_is_not_loanable_and_says_why(english, status, why):
+    item = ItemFactory(status=status, code="TO0009", name="Drill")
     with pytest.raises(ItemNotLoanable) as caught:
         services.borrow(item=item, employee=EmployeeFactory(), door=Door.API)
     assert caught.value.code == "ITEM_NOT_LOANABLE"
-    assert words in caught.value.message
+    assert caught.value.message == f"Drill (TO0009) cannot be borrowed: {why}"
     assert not Loan.objects.exists()
 
 
 def test_refuses_a_tool_past_its_calibration_date(english):
-    item = ItemFactory(calibration_due=datetime.date(2026, 11, 23))
+    item = ItemFactory(calibration_due=datetime.date(2026, 11, 23), code="TO0009", name="Drill")
     with pytest.raises(ItemNotLoanable) as caught:
         services.borrow(item=item, employee=EmployeeFactory(), door=Door.API, at=MORNING)
-    assert "calibration" in caught.value.message
+    assert caught.value.message.startswith(
+        "Drill (TO0009) cannot be borrowed: its calibration was due on 11/23/2026."
+    )
 
 
 def test_lends_a_tool_on_its_calibration_day():

@@ -296,8 +296,15 @@ def test_a_take_over_of_an_instrument_nearly_due_warns_the_new_holder(settings):
     settings.CALIBRATION_WARN_DAYS = 14
     item = ItemFactory(calibration_due=TODAY + datetime.timedelta(days=3))
     lend(item, EmployeeFactory())
+    holder = Loan.objects.get().employee
     _returned, loan = take_over_from_holder(item=item, employee=EmployeeFactory(), at=MORNING)
     assert [warning.code for warning in loan.warnings] == ["CALIBRATION_DUE_SOON"]
+    # The handover's history keeps both: the warning, and whose hands it came from.
+    assert LoanEvent.objects.get(kind="handover").details == {
+        "warnings": ["CALIBRATION_DUE_SOON"],
+        "from": holder.code,
+        "from_name": holder.name,
+    }
 
 
 # A manager's override.

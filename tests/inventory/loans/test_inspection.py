@@ -38,7 +38,9 @@ def test_a_tool_with_a_checklist_is_not_lent_without_the_answers(megger, english
     with pytest.raises(InspectionRequired) as refused:
         borrow(megger)
     assert refused.value.code == "INSPECTION_REQUIRED"
-    assert "answer its 2 checks" in refused.value.message
+    assert refused.value.message == (
+        "Megger is checked before each use: answer its 2 checks to borrow it."
+    )
     assert refused.value.params["checks"] == ["Cable undamaged", "Zero checked"]
     assert not Loan.objects.exists()
     assert not Inspection.objects.exists()
