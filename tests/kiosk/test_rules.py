@@ -100,11 +100,12 @@ def test_a_tool_in_a_session_is_borrowed_and_extends_the_session(tap, station, a
     result = tap(wrench.uid, T0 + seconds(20))
     assert result.outcome == "borrowed"
     loan = open_loan(wrench)
-    assert (loan.employee, loan.borrowed_at, loan.door, loan.station) == (
+    assert (loan.employee, loan.borrowed_at, loan.door, loan.station, loan.note) == (
         alice.employee,
         T0 + seconds(20),
         "kiosk",
         station,
+        "",
     )
     assert LoanEvent.objects.get(loan=loan).station_name == "Line 3"
     assert session_of(station)[1] == T0 + seconds(50)
