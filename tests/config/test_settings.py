@@ -124,5 +124,5 @@ def test_the_shared_cache_is_redis_with_redis_url_and_the_database_table_without
     )
     without = run_python(f"import django; django.setup(); {code}", **common)
 
-    assert with_redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+    assert with_redis.stdout.strip() == "inventory.core.redis_cache.SharedPoolRedisCache"
     assert without.stdout.strip() == "django.core.cache.backends.db.DatabaseCache"
