@@ -72,9 +72,14 @@ def lock(station_id: int, *related: str) -> Station:
         return stations.get(pk=station_id)
     # Lock, then read. A row joined into the locking statement would be the one PostgreSQL saw
     # before waiting for the lock (it re-reads only the locked row): a session opened by the
-    # batch we waited for would look absent.
-    stations.filter(pk=station_id).values_list("pk").get()
-    return Station.objects.select_related(*related).get(pk=station_id)
+    # batch we waited for would look absent. The lock reads which relations are set, and only
+    # those are joined: a null one is None without a query, and each join costs ~0.2 ms of CPU
+    # (all five 1.6 ms, none 0.6 ms), a tap's read usually needs three.
+    first = sorted({name.split("__")[0] for name in related})
+    ids = stations.filter(pk=station_id).values_list(*(f"{name}_id" for name in first)).get()
+    unset = {name for name, pk in zip(first, ids, strict=True) if pk is None}
+    joined = [name for name in related if name.split("__")[0] not in unset]
+    return Station.objects.select_related(*joined).get(pk=station_id)
 
 
 def save(station: Station, *, also: tuple[str, ...] = ()) -> None:
