@@ -331,7 +331,9 @@ async def bench(layer: str, quick: bool, processes: int = 1, profile: str = "") 
     redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     # Sessions that outlast the run, so every tool tap is a borrow or a return.
     env = {"REDIS_URL": redis if layer == "redis" else "", "KIOSK_SESSION_SECONDS": "3600"}
-    server = LiveServer(f"bench_{layer}", env=env, processes=processes)
+    # daphne's memory as the systemd units and compose run it (deploy/README.md says why).
+    service = {"MALLOC_ARENA_MAX": "2"}
+    server = LiveServer(f"bench_{layer}", env=env, processes=processes, service_env=service)
     server.setup()
     fixtures = build_fixtures(server, 21)
     server.start()

@@ -189,7 +189,7 @@ def _workdir(prefix: str):
 
 
 def _open_checked(
-    path: Path, work: Path, database, *, check_schema=True, trust_unsigned=False, warn=_quiet
+    path: Path, work: Path, database, *, trust_unsigned: bool, warn, check_schema=True
 ):
     try:
         manifest, files = archive.extract(path, work, trust_unsigned=trust_unsigned, warn=warn)
