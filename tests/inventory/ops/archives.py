@@ -23,6 +23,23 @@ def make_backup(capsys, *args) -> Path:
     return Path(capsys.readouterr().out.strip().splitlines()[-1])
 
 
+def backup_from_newer_code(capsys, count: int) -> Path:
+    """An archive whose database had `count` loans migrations this code does not have
+    (loans.991_from_the_future, …), taken while the live database pretended to have them."""
+    names = [f"99{n}_from_the_future" for n in range(1, count + 1)]
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(
+                "INSERT INTO django_migrations (app, name, applied) "
+                "VALUES ('loans', %s, CURRENT_TIMESTAMP)",
+                [name],
+            )
+    archive = make_backup(capsys)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE name LIKE '99%_from_the_future'")
+    return archive
+
+
 def read_members(path: Path) -> dict[str, bytes]:
     with tarfile.open(path) as tar:
         return {member.name: tar.extractfile(member).read() for member in tar}

@@ -21,6 +21,7 @@ from inventory.ops.models import RestoreRun
 from kiosk import replays
 from tests.factories import ItemFactory
 from tests.inventory.ops.archives import (
+    backup_from_newer_code,
     live_stats,
     make_backup,
     manifest_of,
@@ -47,8 +48,7 @@ def restore(path, *args):
 
 
 def progress_of_restore(path) -> list[str]:
-    """The lines the command writes to its own stderr: only its progress, not whatever else
-    reaches the process's stderr (a mutation run's session logs there)."""
+    """The progress lines the command writes to its own stderr (not the log's)."""
     err = io.StringIO()
     call_command("restore", str(path), "--no-input", stderr=err)
     return err.getvalue().splitlines()
@@ -177,17 +177,7 @@ def test_a_refusal_is_said_in_the_servers_language_japanese_by_default(crib, cap
 
 
 def test_an_archive_from_newer_code_is_refused_naming_five_of_its_migrations(crib, capsys, folders):
-    future = [f"99{n}_from_the_future" for n in range(1, 7)]
-    with connection.cursor() as cursor:
-        for name in future:
-            cursor.execute(
-                "INSERT INTO django_migrations (app, name, applied) "
-                "VALUES ('loans', %s, CURRENT_TIMESTAMP)",
-                [name],
-            )
-    archive = make_backup(capsys)
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM django_migrations WHERE name LIKE '99%_from_the_future'")
+    archive = backup_from_newer_code(capsys, 6)
     before = live_stats()
 
     assert refused(archive) == (
@@ -201,16 +191,7 @@ def test_an_archive_from_newer_code_is_refused_naming_five_of_its_migrations(cri
 
 
 def test_an_archive_from_five_migrations_ahead_names_them_all_without_an_ellipsis(crib, capsys):
-    with connection.cursor() as cursor:
-        for n in range(1, 6):
-            cursor.execute(
-                "INSERT INTO django_migrations (app, name, applied) "
-                "VALUES ('loans', %s, CURRENT_TIMESTAMP)",
-                [f"99{n}_from_the_future"],
-            )
-    archive = make_backup(capsys)
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM django_migrations WHERE name LIKE '99%_from_the_future'")
+    archive = backup_from_newer_code(capsys, 5)
 
     assert (
         "(migrations this code does not have: loans.991_from_the_future, "

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from inventory.ops.backups.restore import RestoreError, verify_archive
-from tests.inventory.ops.archives import live_stats, make_backup, rewrite
+from tests.inventory.ops.archives import backup_from_newer_code, live_stats, make_backup, rewrite
 
 # These tests read the messages' words: in English (the default language is Japanese).
 pytestmark = pytest.mark.usefixtures("english")
@@ -133,14 +133,7 @@ def test_verify_archive_refuses_an_unsigned_archive_unless_told_to_trust_it(crib
 
 def test_the_drill_also_proves_an_archive_from_newer_code(crib, capsys):
     """Checking an archive needs no code of its version: only a restore does."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO django_migrations (app, name, applied) "
-            "VALUES ('loans', '9999_from_the_future', CURRENT_TIMESTAMP)"
-        )
-    archive = make_backup(capsys)
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM django_migrations WHERE name = '9999_from_the_future'")
+    archive = backup_from_newer_code(capsys, 1)
 
     call_command("verify_backup", str(archive))
 
